@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvhoard.protocol.testing.SharedData;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.kvhoard.protocol.key;
+package io.kvhoard.protocol.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,12 +7,14 @@ import java.nio.file.Paths;
 /**
  * Finds the project's read-only reference data ({@code ../shared/data/} beside the checkout), by
  * walking up from the working directory, or from {@code -Dkvhoard.shared.data=DIR}. A missing file
- * fails the test with a message, never skips it.
+ * fails the test with a message, never skips it. Shared with other modules' tests through
+ * protocol's test jar.
  */
-final class SharedData {
+public final class SharedData {
   private SharedData() {}
 
-  static Path path(String relative) {
+  /** The file at {@code relative} under {@code shared/data/}; fails the test if it is missing. */
+  public static Path path(String relative) {
     String override = System.getProperty("kvhoard.shared.data");
     if (override != null) {
       return require(Paths.get(override).resolve(relative));
