@@ -1,5 +1,8 @@
 package io.kvhoard.protocol.key;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -19,7 +22,33 @@ final class Cbor {
   /** The longest head: one initial byte and an 8-byte argument. */
   static final int MAX_HEAD = 9;
 
+  private static final VarHandle LONG_BE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
   private Cbor() {}
+
+  /**
+   * Writes an unsigned integer item (major type 0) exactly like {@link #head}, but for values below
+   * 2^32 without a data-dependent branch or table: the head and its argument are packed into one
+   * big-endian long and stored at once. Token ids of mixed widths would otherwise mispredict often
+   * enough to cost as much as hashing them. Stores 8 bytes (9 above 2^32) whatever the value, so
+   * {@code buf} needs 9 bytes of room at {@code pos}; bytes past the returned position are garbage
+   * for the next item to overwrite.
+   */
+  static int uintPacked(byte[] buf, int pos, long value) {
+    if ((value >>> 32) != 0) {
+      return head(buf, pos, MAJOR_UNSIGNED, value);
+    }
+    // Argument size class by significant bytes: 0-1 -> 1 byte, 2 -> 2, 3-4 -> 4 (nibble tables).
+    int cls = (64 - Long.numberOfLeadingZeros(value) + 7) >>> 3;
+    int n = (0x44211 >>> (cls << 2)) & 0xF;
+    int info = 24 + ((0x22100 >>> (cls << 2)) & 0xF);
+    boolean inline = value < 24;
+    long headByte = inline ? value : info;
+    int argBytes = inline ? 0 : n;
+    LONG_BE.set(buf, pos, (headByte << 56) | (value << (56 - 8 * argBytes)));
+    return pos + 1 + argBytes;
+  }
 
   /**
    * Writes the head of a data item of {@code major} type with the unsigned argument {@code value}

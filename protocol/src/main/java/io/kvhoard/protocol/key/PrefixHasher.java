@@ -134,7 +134,7 @@ public final class PrefixHasher {
     System.arraycopy(tokensHead, 0, buf, pos, tokensHead.length);
     pos += tokensHead.length;
     for (int i = b * blockSize, end = i + blockSize; i < end; i++) {
-      pos = Cbor.head(buf, pos, Cbor.MAJOR_UNSIGNED, tokens[i]);
+      pos = Cbor.uintPacked(buf, pos, tokens[i]);
     }
     byte[] extra = b == 0 ? firstExtra : laterExtra;
     System.arraycopy(extra, 0, buf, pos, extra.length);

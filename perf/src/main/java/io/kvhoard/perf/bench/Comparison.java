@@ -1,0 +1,113 @@
+package io.kvhoard.perf.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+
+/**
+ * Pairs each of our benchmark methods with the {@code baseline*} methods of the same class and
+ * parameters, and computes median scores and ratios. Pure: no JMH types, so it is tested directly.
+ *
+ * <p>A ratio above 1 means ours is faster than the baseline, for throughput and time modes alike.
+ */
+final class Comparison {
+  /** One fork's score of one method at one parameter combination. */
+  record Run(
+      String benchmark,
+      String method,
+      SortedMap<String, String> params,
+      double score,
+      String unit,
+      boolean higherIsBetter) {}
+
+  /** A method's median over its runs, against one baseline's median. */
+  record Row(
+      String benchmark,
+      SortedMap<String, String> params,
+      String method,
+      double median,
+      String unit,
+      int runs,
+      String baseline,
+      double baselineMedian,
+      double ratio) {}
+
+  static final String BASELINE_PREFIX = "baseline";
+
+  private Comparison() {}
+
+  static double median(double[] values) {
+    if (values.length == 0) {
+      throw new IllegalArgumentException("no values");
+    }
+    double[] v = values.clone();
+    Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  /** Rows for every non-baseline method against every baseline of its group. */
+  static List<Row> compare(List<Run> runs) {
+    record Group(String benchmark, SortedMap<String, String> params) {}
+    Map<Group, Map<String, List<Run>>> groups = new LinkedHashMap<>();
+    for (Run r : runs) {
+      groups
+          .computeIfAbsent(new Group(r.benchmark(), r.params()), g -> new LinkedHashMap<>())
+          .computeIfAbsent(r.method(), m -> new ArrayList<>())
+          .add(r);
+    }
+    List<Row> rows = new ArrayList<>();
+    for (Map.Entry<Group, Map<String, List<Run>>> g : groups.entrySet()) {
+      Map<String, List<Run>> methods = g.getValue();
+      for (Map.Entry<String, List<Run>> ours : methods.entrySet()) {
+        if (ours.getKey().startsWith(BASELINE_PREFIX)) {
+          continue;
+        }
+        double m = median(scores(ours.getValue()));
+        boolean higher = ours.getValue().get(0).higherIsBetter();
+        String unit = ours.getValue().get(0).unit();
+        boolean any = false;
+        for (Map.Entry<String, List<Run>> base : methods.entrySet()) {
+          if (!base.getKey().startsWith(BASELINE_PREFIX)) {
+            continue;
+          }
+          double b = median(scores(base.getValue()));
+          double ratio = higher ? m / b : b / m;
+          rows.add(
+              new Row(
+                  g.getKey().benchmark(),
+                  g.getKey().params(),
+                  ours.getKey(),
+                  m,
+                  unit,
+                  ours.getValue().size(),
+                  base.getKey(),
+                  b,
+                  ratio));
+          any = true;
+        }
+        if (!any) {
+          rows.add(
+              new Row(
+                  g.getKey().benchmark(),
+                  g.getKey().params(),
+                  ours.getKey(),
+                  m,
+                  unit,
+                  ours.getValue().size(),
+                  "",
+                  Double.NaN,
+                  Double.NaN));
+        }
+      }
+    }
+    return rows;
+  }
+
+  private static double[] scores(List<Run> runs) {
+    return runs.stream().mapToDouble(Run::score).toArray();
+  }
+}
