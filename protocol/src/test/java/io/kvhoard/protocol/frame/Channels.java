@@ -63,7 +63,14 @@ final class Channels {
 
   /** Writes {@code frames} through an encoder and returns the bytes it produced. */
   static byte[] encode(Frame... frames) {
-    EmbeddedChannel ch = new EmbeddedChannel(FrameCodec.newEncoder());
+    return encode(ByteBufAllocator.DEFAULT, frames);
+  }
+
+  /** Writes {@code frames} through an encoder whose channel allocates from {@code alloc}. */
+  static byte[] encode(ByteBufAllocator alloc, Frame... frames) {
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ch.config().setAllocator(alloc);
+    ch.pipeline().addLast(FrameCodec.newEncoder());
     for (Frame frame : frames) {
       ch.writeOutbound(frame);
     }

@@ -219,6 +219,10 @@ record FrameSpec(
 
   /** Builds this frame with the codec's factories. */
   Frame build(ByteBufAllocator alloc) {
+    if (status != FrameStatus.OK) {
+      return Frame.error(
+          opcode, requestId, status, new String(payload, StandardCharsets.UTF_8), alloc);
+    }
     switch (opcode) {
       case HELLO:
         return response
@@ -231,10 +235,6 @@ record FrameSpec(
         }
       default:
         break;
-    }
-    if (status != FrameStatus.OK) {
-      return Frame.error(
-          opcode, requestId, status, new String(payload, StandardCharsets.UTF_8), alloc);
     }
     NamespaceId ns = NamespaceId.of(namespace);
     try (FrameBuilder b =
