@@ -1,5 +1,6 @@
 package io.kvhoard.protocol.frame;
 
+import java.util.Objects;
 import java.util.OptionalInt;
 
 /**
@@ -24,9 +25,7 @@ public record Hello(int minVersion, int maxVersion, FrameLimits limits) {
     if (problem != null) {
       throw new IllegalArgumentException(problem);
     }
-    if (limits == null) {
-      throw new NullPointerException("limits");
-    }
+    Objects.requireNonNull(limits, "limits");
   }
 
   /** This codec's version range with {@code limits}. */
