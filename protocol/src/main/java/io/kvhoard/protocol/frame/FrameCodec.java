@@ -2,10 +2,10 @@ package io.kvhoard.protocol.frame;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelInboundHandler;
 import io.netty.channel.ChannelOutboundHandler;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.zip.CRC32C;
@@ -97,19 +97,30 @@ public final class FrameCodec {
    * when non-empty). The caller owns what it added to {@code out}; {@code frame} is not released.
    */
   public static void encode(Frame frame, ByteBufAllocator alloc, List<? super ByteBuf> out) {
-    ByteBuf header = alloc.ioBuffer(HEADER_BYTES, HEADER_BYTES);
+    // Everything is retained or allocated before anything is added to out: a failure (say, a frame
+    // already released) must not leave a header without its sections on the way to the wire.
+    ByteBuf descriptors = null;
+    ByteBuf payload = null;
+    ByteBuf header = null;
     try {
+      if (frame.descriptorLength() > 0) {
+        descriptors = frame.descriptorBuffer().retainedSlice(0, frame.descriptorLength());
+      }
+      if (frame.payloadLength() > 0) {
+        payload = frame.payloadBuffer().retainedSlice(0, frame.payloadLength());
+      }
+      header = alloc.ioBuffer(HEADER_BYTES, HEADER_BYTES);
       writeHeader(frame, header);
     } catch (RuntimeException e) {
-      header.release();
+      releaseAll(header, descriptors, payload);
       throw e;
     }
     out.add(header);
-    if (frame.descriptorLength() > 0) {
-      out.add(frame.descriptorBuffer().retainedSlice(0, frame.descriptorLength()));
+    if (descriptors != null) {
+      out.add(descriptors);
     }
-    if (frame.payloadLength() > 0) {
-      out.add(frame.payloadBuffer().retainedSlice(0, frame.payloadLength()));
+    if (payload != null) {
+      out.add(payload);
     }
   }
 
@@ -118,28 +129,9 @@ public final class FrameCodec {
    * and retained slices of the sections. The caller owns the result; {@code frame} is not released.
    */
   public static ByteBuf encode(Frame frame, ByteBufAllocator alloc) {
-    CompositeByteBuf whole = alloc.compositeBuffer(3);
-    try {
-      ByteBuf header = alloc.ioBuffer(HEADER_BYTES, HEADER_BYTES);
-      try {
-        writeHeader(frame, header);
-      } catch (RuntimeException e) {
-        header.release();
-        throw e;
-      }
-      whole.addComponent(true, header);
-      if (frame.descriptorLength() > 0) {
-        whole.addComponent(
-            true, frame.descriptorBuffer().retainedSlice(0, frame.descriptorLength()));
-      }
-      if (frame.payloadLength() > 0) {
-        whole.addComponent(true, frame.payloadBuffer().retainedSlice(0, frame.payloadLength()));
-      }
-      return whole;
-    } catch (RuntimeException e) {
-      whole.release();
-      throw e;
-    }
+    List<ByteBuf> parts = new ArrayList<>(3);
+    encode(frame, alloc, parts);
+    return alloc.compositeBuffer(parts.size()).addComponents(true, parts);
   }
 
   /** Writes the 56-byte header of {@code frame}, CRC included, at {@code dst}'s writer index. */
@@ -162,6 +154,14 @@ public final class FrameCodec {
         .writeIntLE(frame.payloadLength())
         .writeIntLE(0);
     dst.writeIntLE(crc32c(dst, start, HEADER_CRC_COVERED_BYTES));
+  }
+
+  private static void releaseAll(ByteBuf... bufs) {
+    for (ByteBuf buf : bufs) {
+      if (buf != null) {
+        buf.release();
+      }
+    }
   }
 
   /**

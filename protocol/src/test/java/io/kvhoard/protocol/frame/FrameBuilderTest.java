@@ -10,6 +10,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.util.IllegalReferenceCountException;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The factories and the builder: what they refuse, and who owns which buffer when they do. */
@@ -210,6 +213,15 @@ class FrameBuilderTest {
     assertTrue(f.release());
     assertEquals(1, p.refCnt(), "released with the frame's last reference");
     assertTrue(p.release());
+  }
+
+  @Test
+  void encode_releasedFrame_throwsAndAddsNothingToTheOutput() {
+    Frame f = Frame.ping(1, payload(8));
+    assertTrue(f.release());
+    List<ByteBuf> out = new ArrayList<>();
+    assertThrows(IllegalReferenceCountException.class, () -> FrameCodec.encode(f, ALLOC, out));
+    assertTrue(out.isEmpty(), "no header without its sections");
   }
 
   @Test
