@@ -72,7 +72,10 @@ public final class FrameCodec {
 
   /**
    * A new decoder for one channel: emits {@link Frame}s and {@link FrameError}s, nothing else. Not
-   * sharable: add a new one to each channel's pipeline.
+   * sharable: add a new one to each channel's pipeline. After a fatal {@link FrameError} it
+   * discards all input; the handler that receives the error answers it and closes the channel. (If
+   * the decoder is removed from a live pipeline, Netty passes the bytes it has not decoded on as a
+   * {@code ByteBuf}.)
    */
   public static ChannelInboundHandler newDecoder(FrameLimits limits) {
     return new FrameDecoder(limits);
