@@ -139,7 +139,7 @@ public final class HitRatioCommand implements Callable<Integer> {
           100 * all.tokenRatio());
       out.printf(
           Locale.ROOT,
-          "%-10s %9s  %-12s %12s %12s %8s%n",
+          "%-10s %9s  %-14s %12s %12s %8s%n",
           "capacity",
           "blocks",
           "policy",
@@ -175,7 +175,7 @@ public final class HitRatioCommand implements Callable<Integer> {
         } else {
           out.printf(
               Locale.ROOT,
-              "%-10s %9d  %-12s %11.2f%% %11.2f%% %8.3f%s%n",
+              "%-10s %9d  %-14s %11.2f%% %11.2f%% %8.3f%s%n",
               formatTokens(capacity),
               blocks,
               p.id(),
