@@ -25,6 +25,8 @@ import java.util.function.Predicate;
  * of a request is then part of its leading run, hits are exactly the resident references, and
  * Belady's MIN maximises those. The block just stored may itself be the victim (a bypass): this
  * makes it the optimum with or without an admission filter.
+ *
+ * <p>Not thread-safe.
  */
 final class Belady implements EvictionPolicy<Long> {
   private record Entry(long key, int nextUse, int depth) {}

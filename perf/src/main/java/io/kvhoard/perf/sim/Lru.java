@@ -6,7 +6,7 @@ import java.util.function.Predicate;
 
 /**
  * Plain LRU over blocks, blind to prefixes: the baseline every other policy is compared with, and
- * what the reference data's README measured (a single shared LRU cache).
+ * what the reference data's README measured (a single shared LRU cache). Not thread-safe.
  */
 final class Lru<K> implements EvictionPolicy<K> {
   private final LinkedHashMap<K, Boolean> order = new LinkedHashMap<>(1024, 0.75f, true);

@@ -9,7 +9,8 @@ import java.util.function.Predicate;
  * A diagnostic, not a policy a store could run: plain LRU told one bit of the future, whether a
  * block will ever be used again. Dead blocks are evicted first, the rest in LRU order. The
  * difference between this and {@code lru} is what perfect dead-block prediction is worth; the
- * difference between this and {@code opt} is what the order of the live blocks is worth.
+ * difference between this and {@code opt} is what the order of the live blocks is worth. Not
+ * thread-safe.
  */
 final class OracleLru implements EvictionPolicy<Long> {
   private final FutureUses future;
