@@ -1,0 +1,7 @@
+/**
+ * Trace-driven simulators. {@link io.kvhoard.perf.sim.HitRatioCommand} ({@code kvhoard-perf
+ * hitratio}) replays a Mooncake request trace against the store's eviction policies ({@code
+ * io.kvhoard.server.store.eviction}, the same classes the store runs), a plain LRU baseline and
+ * Belady's offline optimum, after Caffeine's {@code simulator/}.
+ */
+package io.kvhoard.perf.sim;
