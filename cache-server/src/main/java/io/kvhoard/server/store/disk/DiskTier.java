@@ -9,16 +9,9 @@ import io.kvhoard.server.store.Tier;
 import io.kvhoard.server.store.TierKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.AbstractReferenceCounted;
-import io.netty.util.IllegalReferenceCountException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,12 +24,10 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
-import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
@@ -118,10 +109,6 @@ public final class DiskTier implements Tier {
   /** Default memtable size: the most a crash loses. */
   public static final long DEFAULT_WRITE_BUFFER_BYTES = 64L << 20;
 
-  /** The file that marks a directory as a disk tier's, with its format version. */
-  static final String MARKER_FILE = "KVHOARD-DISK-TIER";
-
-  private static final String FORMAT = "kvhoard disk tier format 1\n";
   private static final int STRIPES = 256;
   private static final long FIRST_BACKOFF_NANOS = 100_000; // 0.1 ms
   private static final System.Logger LOG = System.getLogger(DiskTier.class.getName());
@@ -153,23 +140,24 @@ public final class DiskTier implements Tier {
   private final AtomicLong leases = new AtomicLong();
   private final AtomicLong openWriters = new AtomicLong();
 
-  private DiskTier(Builder b, Opened opened) {
+  private DiskTier(Builder b, DiskOpener.Opened opened) {
     this.directory = b.directory;
     this.capacity = b.capacityBytes;
     this.executor = b.executor;
     this.allocator = b.allocator;
     this.nanoClock = b.nanoClock;
     this.writeTimeoutNanos = b.writeTimeout.toNanos();
-    this.store = opened.store;
-    this.discardedCorruptStore = opened.discarded;
+    this.store = opened.store();
+    this.discardedCorruptStore = opened.discarded();
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantLock();
     }
-    used.set(opened.scan.bytes);
-    committedBytes.set(opened.scan.bytes);
-    blockCount.set(opened.scan.count);
-    generation.set(opened.scan.maxGeneration);
-    checksumFailures.set(opened.scan.dropped);
+    DiskOpener.Scan scan = opened.scan();
+    used.set(scan.bytes());
+    committedBytes.set(scan.bytes());
+    blockCount.set(scan.count());
+    generation.set(scan.maxGeneration());
+    checksumFailures.set(scan.dropped());
   }
 
   /** A builder; the directory, capacity and executor are required. */
@@ -451,7 +439,7 @@ public final class DiskTier implements Tier {
       buf.writerIndex(length);
       leases.incrementAndGet();
       leased = true;
-      return new Lease(key, meta, buf);
+      return new DiskLease(key, meta, buf, leases::decrementAndGet);
     } finally {
       keyBuf.release();
       if (!leased) {
@@ -718,8 +706,7 @@ public final class DiskTier implements Tier {
   }
 
   private static boolean isCorruption(RocksDBException e) {
-    Status s = e.getStatus();
-    return s != null && s.getCode() == Status.Code.Corruption;
+    return DiskOpener.isCorruption(e);
   }
 
   private StoreException failure(String what, RocksDBException e) {
@@ -745,11 +732,11 @@ public final class DiskTier implements Tier {
   }
 
   /** Counts of the meta family, for invariant checks: scanned now, not the running counters. */
-  Scan recount() throws StoreException {
+  DiskOpener.Scan recount() throws StoreException {
     lifecycle.readLock().lock();
     try {
       checkOpen();
-      return scan(store, new ArrayList<>());
+      return DiskOpener.scan(store, new ArrayList<>());
     } catch (RocksDBException e) {
       throw failure("could not scan block records", e);
     } finally {
@@ -767,122 +754,7 @@ public final class DiskTier implements Tier {
     return openWriters.get();
   }
 
-  /** What a scan of the meta family found. */
-  record Scan(long count, long bytes, long maxGeneration, long dropped) {}
-
-  /**
-   * Sums the meta family; malformed records (and keys) are collected in {@code malformed}.
-   *
-   * @throws RocksDBException with status Corruption if the family cannot be read through
-   */
-  private static Scan scan(DiskDatabase store, List<byte[]> malformed) throws RocksDBException {
-    long count = 0;
-    long bytes = 0;
-    long maxGeneration = 0;
-    try (ReadOptions ro = new ReadOptions().setFillCache(false);
-        RocksIterator it = store.db.newIterator(store.meta, ro)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        byte[] k = it.key();
-        BlockMeta m = BlockMeta.decode(it.value());
-        if (m == null || BlockMeta.decodeKey(k) == null) {
-          malformed.add(k);
-          continue;
-        }
-        count++;
-        bytes += m.length();
-        maxGeneration = Math.max(maxGeneration, m.generation());
-      }
-      it.status();
-    }
-    return new Scan(count, bytes, maxGeneration, malformed.size());
-  }
-
   // ---- leases and writers -------------------------------------------------------------------
-
-  private final class Lease extends AbstractReferenceCounted implements BlockLease {
-    private final StoreKey key;
-    private final BlockMeta meta;
-    private final ByteBuf bytes;
-
-    Lease(StoreKey key, BlockMeta meta, ByteBuf bytes) {
-      this.key = key;
-      this.meta = meta;
-      this.bytes = bytes;
-    }
-
-    @Override
-    public StoreKey key() {
-      return key;
-    }
-
-    @Override
-    public long length() {
-      return meta.length();
-    }
-
-    @Override
-    public int crc32c() {
-      return meta.crc32c();
-    }
-
-    @Override
-    public TierKind tier() {
-      return TierKind.DISK;
-    }
-
-    @Override
-    public ByteBuf content() {
-      ensureAccessible();
-      return bytes.asReadOnly();
-    }
-
-    @Override
-    public CompletableFuture<Void> copyTo(ByteBuf dst) {
-      ensureAccessible();
-      try {
-        dst.writeBytes(bytes, 0, bytes.writerIndex());
-        return CompletableFuture.completedFuture(null);
-      } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
-      }
-    }
-
-    private void ensureAccessible() {
-      if (refCnt() == 0) {
-        throw new IllegalReferenceCountException(0);
-      }
-    }
-
-    @Override
-    protected void deallocate() {
-      bytes.release();
-      leases.decrementAndGet();
-    }
-
-    @Override
-    public Lease retain() {
-      super.retain();
-      return this;
-    }
-
-    @Override
-    public Lease retain(int increment) {
-      super.retain(increment);
-      return this;
-    }
-
-    @Override
-    public Lease touch() {
-      bytes.touch();
-      return this;
-    }
-
-    @Override
-    public Lease touch(Object hint) {
-      bytes.touch(hint);
-      return this;
-    }
-  }
 
   private final class Writer implements BlockWriter {
     private final StoreKey key;
@@ -946,172 +818,6 @@ public final class DiskTier implements Tier {
       owned.release();
       used.addAndGet(-length);
       openWriters.decrementAndGet();
-    }
-  }
-
-  // ---- opening ------------------------------------------------------------------------------
-
-  /** What opening found. */
-  private record Opened(DiskDatabase store, Scan scan, boolean discarded) {}
-
-  private static Opened open(Builder b) throws StoreException {
-    Path dir = b.directory;
-    try {
-      RocksDB.loadLibrary();
-    } catch (UnsatisfiedLinkError | RuntimeException e) {
-      throw new StoreException(
-          "disk tier: could not load RocksDB's native library (the linux64 build needs x86-64 or"
-              + " aarch64 Linux with glibc); run on such a machine or disable the disk tier",
-          e);
-    }
-    claimDirectory(dir);
-    boolean direct = b.preferDirectIo && DirectIo.supported(dir);
-    try {
-      Opened o = openAndScan(dir, direct, b.writeBufferBytes, false);
-      if (o != null) {
-        return o;
-      }
-      // The store is corrupt as a whole: a cache may forget, so start empty rather than not at
-      // all. The marker file proved the directory is ours.
-      LOG.log(
-          Level.WARNING,
-          "disk tier at " + dir + ": the store is corrupt beyond single blocks; discarding it");
-      discard(dir);
-      o = openAndScan(dir, direct, b.writeBufferBytes, true);
-      return new Opened(o.store, o.scan, true);
-    } catch (RocksDBException e) {
-      throw new StoreException(
-          "disk tier: could not open RocksDB in "
-              + dir
-              + ": "
-              + e.getMessage()
-              + "; is another process using the directory, or the disk failing?",
-          e);
-    }
-  }
-
-  /**
-   * Opens and scans; null if the store is corrupt as a whole (only when {@code mustWork} is false).
-   */
-  private static Opened openAndScan(
-      Path dir, boolean direct, long writeBufferBytes, boolean mustWork) throws RocksDBException {
-    DiskDatabase store;
-    try {
-      store = DiskDatabase.open(dir, direct, writeBufferBytes);
-    } catch (RocksDBException e) {
-      if (direct && isDirectIoRefusal(e)) {
-        LOG.log(
-            Level.INFO,
-            "disk tier at " + dir + ": RocksDB refused direct I/O (" + e.getMessage() + ")");
-        return openAndScan(dir, false, writeBufferBytes, mustWork);
-      }
-      if (isCorruption(e) && !mustWork) {
-        return null;
-      }
-      throw e;
-    }
-    try {
-      List<byte[]> malformed = new ArrayList<>();
-      Scan scan = scan(store, malformed);
-      for (byte[] k : malformed) {
-        try (WriteBatch batch = new WriteBatch()) {
-          batch.delete(store.blocks, k);
-          batch.delete(store.meta, k);
-          store.db.write(store.writeOptions, batch);
-        }
-      }
-      LOG.log(
-          Level.INFO,
-          "disk tier at "
-              + dir
-              + ": "
-              + scan.count()
-              + " blocks, "
-              + scan.bytes()
-              + " bytes; "
-              + (store.directIo ? "direct I/O" : "buffered I/O (page cache)")
-              + (scan.dropped() > 0 ? "; dropped " + scan.dropped() + " malformed records" : ""));
-      return new Opened(store, scan, false);
-    } catch (RocksDBException | RuntimeException e) {
-      try {
-        store.close();
-      } catch (RocksDBException closing) {
-        e.addSuppressed(closing);
-      }
-      if (e instanceof RocksDBException r && isCorruption(r) && !mustWork) {
-        return null;
-      }
-      throw e;
-    }
-  }
-
-  private static boolean isDirectIoRefusal(RocksDBException e) {
-    String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-    return m.contains("direct i/o") || m.contains("direct io") || m.contains("o_direct");
-  }
-
-  /**
-   * Makes sure {@code dir} is a disk tier's: creates it, and writes the marker file if it is empty;
-   * refuses a directory that holds anything else.
-   */
-  private static void claimDirectory(Path dir) throws StoreException {
-    try {
-      Files.createDirectories(dir);
-      Path marker = dir.resolve(MARKER_FILE);
-      if (Files.exists(marker)) {
-        String found = Files.readString(marker, StandardCharsets.UTF_8);
-        if (!found.equals(FORMAT)) {
-          throw new StoreException(
-              "disk tier: "
-                  + dir
-                  + " holds a disk tier of another format ("
-                  + found.strip()
-                  + "); point the disk tier at another directory or delete this one");
-        }
-        return;
-      }
-      boolean empty;
-      try (Stream<Path> entries = Files.list(dir)) {
-        empty = entries.allMatch(p -> p.getFileName().toString().equals(DirectIo.PROBE_FILE));
-      }
-      if (!empty) {
-        throw new StoreException(
-            "disk tier: "
-                + dir
-                + " is neither empty nor a disk tier's directory (no "
-                + MARKER_FILE
-                + " file); give the disk tier a directory of its own");
-      }
-      Files.writeString(
-          marker,
-          FORMAT,
-          StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE,
-          StandardOpenOption.SYNC);
-    } catch (IOException | UncheckedIOException e) {
-      throw new StoreException(
-          "disk tier: cannot use " + dir + " (" + e + "); check that it is a writable directory",
-          e);
-    }
-  }
-
-  /** Deletes every file of the store but the marker. */
-  private static void discard(Path dir) throws StoreException {
-    try (Stream<Path> entries = Files.list(dir)) {
-      for (Path p : (Iterable<Path>) entries::iterator) {
-        if (!p.getFileName().toString().equals(MARKER_FILE) && Files.isRegularFile(p)) {
-          Files.delete(p);
-        }
-      }
-    } catch (IOException | UncheckedIOException e) {
-      throw new StoreException(
-          "disk tier: could not discard the corrupt store in "
-              + dir
-              + " ("
-              + e
-              + "); delete the directory by hand",
-          e);
     }
   }
 
@@ -1230,7 +936,7 @@ public final class DiskTier implements Tier {
       if (!missing.isEmpty()) {
         throw new IllegalStateException("disk tier needs " + String.join(", ", missing));
       }
-      return new DiskTier(this, open(this));
+      return new DiskTier(this, DiskOpener.open(directory, preferDirectIo, writeBufferBytes));
     }
   }
 }

@@ -101,7 +101,7 @@ class DiskTierTest extends TierContractTest {
     DiskTier d = (DiskTier) t;
     assertEquals(0, d.outstandingLeases(), "every lease released");
     assertEquals(0, d.openWriters(), "every writer committed or closed");
-    DiskTier.Scan scan;
+    DiskOpener.Scan scan;
     try {
       scan = d.recount();
     } catch (IllegalStateException closed) {
@@ -405,7 +405,7 @@ class DiskTierTest extends TierContractTest {
       assertArrayEquals(bytesOf(1000, 300_000), get(t, key(1000)));
       assertInvariants(t);
     }
-    assertTrue(Files.exists(d.resolve(DiskTier.MARKER_FILE)), "still the disk tier's directory");
+    assertTrue(Files.exists(d.resolve(DiskOpener.MARKER_FILE)), "still the disk tier's directory");
   }
 
   /** The SST files of one column family of a closed store. */
