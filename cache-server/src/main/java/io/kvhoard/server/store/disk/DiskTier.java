@@ -51,17 +51,18 @@ import org.rocksdb.WriteBatch;
  * commit durable at the cost of writing every block twice (log, then blob file at flush): twice the
  * NVMe bandwidth and wear, for blocks any model server can recompute. So commits go to memtables
  * only ({@code disableWAL}) and are durable once flushed: when a memtable fills ({@link
- * Builder#writeBufferBytes}, about the most a crash can lose), at {@link #flush()}, and at {@link
- * #close()}. What keeps that from lying: (1) a block's data and meta record are written in one
- * {@code WriteBatch}, and {@code atomic_flush} persists the memtables of both families as one unit,
- * so after a crash a meta record never exists without its data (a crash loses whole recent blocks,
- * never half of one); (2) every read checks the block's length and CRC32C against its meta record
- * (and RocksDB checks its own block and blob checksums underneath), and a block that fails is
- * deleted, counted ({@link #checksumFailures()}) and read as a miss; (3) keys are never overwritten
- * (first writer wins), so a removal undone by a crash only brings back a block that is still the
- * right bytes for its key. RocksDB's paranoid checks are off so that a corrupt file costs the
- * blocks in it, not the whole store; a store whose manifest or meta family is unreadable is
- * discarded at start-up (logged, {@link #discardedCorruptStore()}) and starts empty.
+ * Builder#writeBufferBytes}; a crash loses what is in memtables not yet flushed, up to four), at
+ * {@link #flush()}, and at {@link #close()}. What keeps that from lying: (1) a block's data and
+ * meta record are written in one {@code WriteBatch}, and {@code atomic_flush} persists the
+ * memtables of both families as one unit, so after a crash a meta record never exists without its
+ * data (a crash loses whole recent blocks, never half of one); (2) every read checks the block's
+ * length and CRC32C against its meta record (and RocksDB checks its own block and blob checksums
+ * underneath), and a block that fails is deleted, counted ({@link #checksumFailures()}) and read as
+ * a miss; (3) keys are never overwritten (first writer wins), so a removal undone by a crash only
+ * brings back a block that is still the right bytes for its key. RocksDB's paranoid checks are off
+ * so that a corrupt file costs the blocks in it, not the whole store; a store whose manifest or
+ * meta family is unreadable is discarded at start-up (logged, {@link #discardedCorruptStore()}) and
+ * starts empty.
  *
  * <p><b>Checksums at commit.</b> {@link BlockWriter#commit} computes the CRC32C of the staged bytes
  * and refuses a block whose checksum differs from the one given (an {@link
@@ -106,7 +107,7 @@ public final class DiskTier implements Tier {
   /** The largest block the disk tier stores. */
   public static final long MAX_BLOCK_BYTES = 1L << 30;
 
-  /** Default memtable size: the most a crash loses. */
+  /** Default memtable size (a crash loses the memtables not yet flushed, up to four). */
   public static final long DEFAULT_WRITE_BUFFER_BYTES = 64L << 20;
 
   private static final int STRIPES = 256;
@@ -873,8 +874,8 @@ public final class DiskTier implements Tier {
     }
 
     /**
-     * Memtable size, from 1 MiB to 1 GiB; default 64 MiB. Blocks are durable once flushed, so this
-     * is about how much a crash can lose; up to four memtables may be in memory at once.
+     * Memtable size, from 1 MiB to 1 GiB; default 64 MiB. Blocks are durable once flushed: a crash
+     * loses the memtables not yet flushed, up to four of them (which is also their memory).
      */
     public Builder writeBufferBytes(long writeBufferBytes) {
       if (writeBufferBytes < (1 << 20) || writeBufferBytes > (1L << 30)) {
