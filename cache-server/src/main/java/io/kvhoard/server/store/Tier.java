@@ -19,7 +19,8 @@ import java.util.concurrent.CompletableFuture;
  *       and reports {@code false}; the bytes of two puts are never mixed.
  *   <li><b>Leases.</b> A block read through {@link #read} stays intact until its lease is released,
  *       even if it is {@link #remove removed}: removal hides it from new readers at once and frees
- *       its space when the last lease goes.
+ *       its space when the last lease goes (or at once, in a tier whose leases hold a private copy
+ *       of the bytes, as the disk tier's do).
  *   <li><b>Idempotency.</b> {@link #remove} of an absent key returns {@code false}; {@link #close}
  *       twice does nothing; {@link BlockWriter#close} after commit does nothing.
  *   <li><b>Asynchrony.</b> Reads and writes return futures so that a tier behind a copy engine
