@@ -1,5 +1,6 @@
 package io.kvhoard.protocol.frame;
 
+import io.kvhoard.protocol.key.NamespaceId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;

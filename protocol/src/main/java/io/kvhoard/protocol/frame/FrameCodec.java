@@ -1,5 +1,6 @@
 package io.kvhoard.protocol.frame;
 
+import io.kvhoard.protocol.key.NamespaceId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelInboundHandler;
@@ -151,8 +152,8 @@ public final class FrameCodec {
         .writeShortLE(frame.status().code())
         .writeShortLE(0)
         .writeIntLE(frame.blockCount())
-        .writeLongLE(ns.low())
-        .writeLongLE(ns.high())
+        .writeLong(ns.hi()) // the 16 bytes in order
+        .writeLong(ns.lo())
         .writeIntLE(frame.descriptorLength())
         .writeIntLE(frame.payloadLength())
         .writeIntLE(0);

@@ -1,5 +1,6 @@
 package io.kvhoard.protocol.frame;
 
+import io.kvhoard.protocol.key.NamespaceId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
@@ -332,8 +333,7 @@ public final class FrameReader {
     }
 
     // 5. Hand out the frame: its sections are slices of the input, not copies.
-    NamespaceId namespaceId =
-        (nsLow | nsHigh) == 0 ? NamespaceId.ZERO : new NamespaceId(nsLow, nsHigh);
+    NamespaceId namespaceId = NamespaceId.of(Long.reverseBytes(nsLow), Long.reverseBytes(nsHigh));
     in.skipBytes(FrameCodec.HEADER_BYTES);
     ByteBuf descriptors =
         descriptorLength == 0

@@ -14,8 +14,8 @@ public final class NamespaceId {
   /** Size of an id in bytes. */
   public static final int BYTES = 16;
 
-  /** All zero: frames that belong to no namespace (HELLO, PING) carry it. */
-  public static final NamespaceId NONE = new NamespaceId(0, 0);
+  /** All zero: frames that belong to no namespace (HELLO, PING, errors) carry it. */
+  public static final NamespaceId ZERO = new NamespaceId(0, 0);
 
   private static final HexFormat HEX = HexFormat.of();
 
@@ -31,6 +31,25 @@ public final class NamespaceId {
   public static NamespaceId of(byte[] bytes, int offset) {
     Objects.checkFromIndexSize(offset, BYTES, bytes.length);
     return new NamespaceId(BlockKey.readLong(bytes, offset), BlockKey.readLong(bytes, offset + 8));
+  }
+
+  /**
+   * The id whose 16 bytes are {@code bytes}.
+   *
+   * @throws IllegalArgumentException if {@code bytes} is not exactly 16 bytes long
+   */
+  public static NamespaceId of(byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    if (bytes.length != BYTES) {
+      throw new IllegalArgumentException(
+          "a namespace id is " + BYTES + " bytes, got " + bytes.length + " bytes");
+    }
+    return of(bytes, 0);
+  }
+
+  /** Whether all 16 bytes are zero. */
+  public boolean isZero() {
+    return hi == 0 && lo == 0;
   }
 
   /** The id from its two big-endian halves. */

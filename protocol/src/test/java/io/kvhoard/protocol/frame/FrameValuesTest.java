@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kvhoard.protocol.key.NamespaceId;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 

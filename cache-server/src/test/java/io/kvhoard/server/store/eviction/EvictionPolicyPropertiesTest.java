@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.function.Predicate;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
 
 /**
  * Random operation sequences over a random forest of 16 blocks, as a store would issue them
@@ -46,13 +44,12 @@ class EvictionPolicyPropertiesTest {
     return k % 3 == 2 ? 100 : FULL;
   }
 
-  @Property(tries = 400)
-  void prefixAwareLru_randomOperations_matchesReferenceModel(
-      @ForAll @Size(KEYS) List<@IntRange(min = -1, max = KEYS) Integer> parentChoices,
-      @ForAll @Size(max = 120) List<@IntRange(min = 0, max = (1 << 22) - 1) Integer> ops,
-      @ForAll @IntRange(min = 1, max = 12) int capacity,
-      @ForAll boolean partialTailsFirst,
-      @ForAll boolean reuseBonus) {
+  private void prefixAwareLru_randomOperations_matchesReferenceModelCase(
+      List<Integer> parentChoices,
+      List<Integer> ops,
+      int capacity,
+      boolean partialTailsFirst,
+      boolean reuseBonus) {
     Integer[] parentOf = forest(parentChoices);
     PrefixAwareLru<Integer> policy =
         PrefixAwareLru.newBuilder()
@@ -105,12 +102,8 @@ class EvictionPolicyPropertiesTest {
     }
   }
 
-  @Property(tries = 300)
-  void windowTinyLfu_randomOperations_evictsOnlyEvictableLeaves(
-      @ForAll @Size(KEYS) List<@IntRange(min = -1, max = KEYS) Integer> parentChoices,
-      @ForAll @Size(max = 150) List<@IntRange(min = 0, max = (1 << 22) - 1) Integer> ops,
-      @ForAll @IntRange(min = 1, max = 300) int capacity,
-      @ForAll boolean prefixAware) {
+  private void windowTinyLfu_randomOperations_evictsOnlyEvictableLeavesCase(
+      List<Integer> parentChoices, List<Integer> ops, int capacity, boolean prefixAware) {
     Integer[] parentOf = forest(parentChoices);
     WindowTinyLfu<Integer> policy =
         WindowTinyLfu.newBuilder()
@@ -161,5 +154,48 @@ class EvictionPolicyPropertiesTest {
       }
     }
     return true;
+  }
+
+  @Test
+  void prefixAwareLru_randomOperations_matchesReferenceModel() {
+    // Seeded random cases: a property test without a framework; a failure names its case.
+    for (int i = 0; i < 400; i++) {
+      SplittableRandom r = new SplittableRandom(0x5eedL + i);
+      try {
+        prefixAwareLru_randomOperations_matchesReferenceModelCase(
+            ints(r, KEYS, -1, KEYS),
+            ints(r, r.nextInt(0, 121), 0, (1 << 22) - 1),
+            r.nextInt(1, 13),
+            r.nextBoolean(),
+            r.nextBoolean());
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError("case " + i + " failed", e);
+      }
+    }
+  }
+
+  @Test
+  void windowTinyLfu_randomOperations_evictsOnlyEvictableLeaves() {
+    // Seeded random cases: a property test without a framework; a failure names its case.
+    for (int i = 0; i < 300; i++) {
+      SplittableRandom r = new SplittableRandom(0x5eedL + i);
+      try {
+        windowTinyLfu_randomOperations_evictsOnlyEvictableLeavesCase(
+            ints(r, KEYS, -1, KEYS),
+            ints(r, r.nextInt(0, 151), 0, (1 << 22) - 1),
+            r.nextInt(1, 301),
+            r.nextBoolean());
+      } catch (AssertionError | RuntimeException e) {
+        throw new AssertionError("case " + i + " failed", e);
+      }
+    }
+  }
+
+  private static List<Integer> ints(SplittableRandom r, int size, int min, int max) {
+    List<Integer> out = new java.util.ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      out.add(r.nextInt(min, max + 1));
+    }
+    return out;
   }
 }
