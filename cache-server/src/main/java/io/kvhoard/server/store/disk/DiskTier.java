@@ -1,5 +1,6 @@
 package io.kvhoard.server.store.disk;
 
+import io.kvhoard.server.store.AbstractBlockWriter;
 import io.kvhoard.server.store.BlockLease;
 import io.kvhoard.server.store.BlockWriter;
 import io.kvhoard.server.store.NoSpaceException;
@@ -757,54 +758,35 @@ public final class DiskTier implements Tier {
 
   // ---- leases and writers -------------------------------------------------------------------
 
-  private final class Writer implements BlockWriter {
-    private final StoreKey key;
+  private final class Writer extends AbstractBlockWriter {
     private final int length;
     private ByteBuf staging; // null once committed or aborted
 
     Writer(StoreKey key, int length, ByteBuf staging) {
-      this.key = key;
+      super(key, length);
       this.length = length;
       this.staging = staging;
     }
 
     @Override
-    public StoreKey key() {
-      return key;
+    protected boolean isOpen() {
+      return staging != null;
     }
 
     @Override
-    public long length() {
-      return length;
-    }
-
-    @Override
-    public CompletableFuture<Void> write(long offset, ByteBuf src) {
-      try {
-        int n = src.readableBytes();
-        if (staging == null) {
-          throw new IllegalStateException("block " + key + " is already committed or aborted");
-        }
-        if (offset < 0 || offset + n > length) {
-          throw new IndexOutOfBoundsException(
-              "write of " + n + " bytes at " + offset + " outside block of " + length + " bytes");
-        }
-        staging.setBytes((int) offset, src, src.readerIndex(), n);
-        return CompletableFuture.completedFuture(null);
-      } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
-      }
+    protected CompletableFuture<Void> writeChecked(long offset, ByteBuf src, int n) {
+      staging.setBytes((int) offset, src, src.readerIndex(), n);
+      return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public CompletableFuture<Boolean> commit(int crc32c) {
       if (staging == null) {
-        return CompletableFuture.failedFuture(
-            new IllegalStateException("block " + key + " is already committed or aborted"));
+        return notOpen();
       }
       ByteBuf owned = staging;
       staging = null; // the commit task owns the staging buffer and the reservation now
-      return async(() -> commitNow(key, owned, length, crc32c), () -> abort(owned));
+      return async(() -> commitNow(key(), owned, length, crc32c), () -> abort(owned));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.kvhoard.server.store.host;
 
+import io.kvhoard.server.store.AbstractBlockWriter;
 import io.kvhoard.server.store.BlockLease;
 import io.kvhoard.server.store.BlockWriter;
 import io.kvhoard.server.store.NoSpaceException;
@@ -272,63 +273,41 @@ public final class HostTier implements Tier {
     }
   }
 
-  private final class Writer implements BlockWriter {
-    private final StoreKey key;
-    private final long length;
+  private final class Writer extends AbstractBlockWriter {
     private int[] pages; // null once committed or aborted
 
     Writer(StoreKey key, long length, int[] pages) {
-      this.key = key;
-      this.length = length;
+      super(key, length);
       this.pages = pages;
     }
 
     @Override
-    public StoreKey key() {
-      return key;
+    protected boolean isOpen() {
+      return pages != null;
     }
 
     @Override
-    public long length() {
-      return length;
-    }
-
-    @Override
-    public CompletableFuture<Void> write(long offset, ByteBuf src) {
-      try {
-        int n = src.readableBytes();
-        if (pages == null) {
-          throw new IllegalStateException("block " + key + " is already committed or aborted");
-        }
-        if (offset < 0 || offset + n > length) {
-          throw new IndexOutOfBoundsException(
-              "write of " + n + " bytes at " + offset + " outside block of " + length + " bytes");
-        }
-        int pageSize = memory.pageSize();
-        int srcIndex = src.readerIndex();
-        long pos = offset;
-        while (n > 0) {
-          int page = (int) (pos / pageSize);
-          int inPage = (int) (pos % pageSize);
-          int chunk = Math.min(n, pageSize - inPage);
-          ByteBuffer dst =
-              memory.page(pages[page], pageSize).position(inPage).limit(inPage + chunk);
-          src.getBytes(srcIndex, dst);
-          srcIndex += chunk;
-          pos += chunk;
-          n -= chunk;
-        }
-        return CompletableFuture.completedFuture(null);
-      } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
+    protected CompletableFuture<Void> writeChecked(long offset, ByteBuf src, int n) {
+      int pageSize = memory.pageSize();
+      int srcIndex = src.readerIndex();
+      long pos = offset;
+      while (n > 0) {
+        int page = (int) (pos / pageSize);
+        int inPage = (int) (pos % pageSize);
+        int chunk = Math.min(n, pageSize - inPage);
+        ByteBuffer dst = memory.page(pages[page], pageSize).position(inPage).limit(inPage + chunk);
+        src.getBytes(srcIndex, dst);
+        srcIndex += chunk;
+        pos += chunk;
+        n -= chunk;
       }
+      return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public CompletableFuture<Boolean> commit(int crc32c) {
       if (pages == null) {
-        return CompletableFuture.failedFuture(
-            new IllegalStateException("block " + key + " is already committed or aborted"));
+        return notOpen();
       }
       int[] owned = pages;
       pages = null;
@@ -336,8 +315,8 @@ public final class HostTier implements Tier {
         memory.free(owned);
         return CompletableFuture.failedFuture(new IllegalStateException("host tier is closed"));
       }
-      HostBlock b = new HostBlock(key, owned, length, crc32c);
-      if (blocks.putIfAbsent(key, b) != null) {
+      HostBlock b = new HostBlock(key(), owned, length(), crc32c);
+      if (blocks.putIfAbsent(key(), b) != null) {
         memory.free(owned); // first writer wins
         return CompletableFuture.completedFuture(false);
       }
