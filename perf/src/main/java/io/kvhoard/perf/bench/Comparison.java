@@ -61,46 +61,37 @@ final class Comparison {
     }
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<Group, Map<String, List<Run>>> g : groups.entrySet()) {
-      Map<String, List<Run>> methods = g.getValue();
-      for (Map.Entry<String, List<Run>> ours : methods.entrySet()) {
+      // Baseline medians once per group; a group without a baseline still gets its rows.
+      Map<String, Double> baselines = new LinkedHashMap<>();
+      g.getValue()
+          .forEach(
+              (method, methodRuns) -> {
+                if (method.startsWith(BASELINE_PREFIX)) {
+                  baselines.put(method, median(scores(methodRuns)));
+                }
+              });
+      if (baselines.isEmpty()) {
+        baselines.put("", Double.NaN);
+      }
+      for (Map.Entry<String, List<Run>> ours : g.getValue().entrySet()) {
         if (ours.getKey().startsWith(BASELINE_PREFIX)) {
           continue;
         }
+        Run first = ours.getValue().get(0);
         double m = median(scores(ours.getValue()));
-        boolean higher = ours.getValue().get(0).higherIsBetter();
-        String unit = ours.getValue().get(0).unit();
-        boolean any = false;
-        for (Map.Entry<String, List<Run>> base : methods.entrySet()) {
-          if (!base.getKey().startsWith(BASELINE_PREFIX)) {
-            continue;
-          }
-          double b = median(scores(base.getValue()));
-          double ratio = higher ? m / b : b / m;
+        for (Map.Entry<String, Double> base : baselines.entrySet()) {
+          double b = base.getValue();
           rows.add(
               new Row(
                   g.getKey().benchmark(),
                   g.getKey().params(),
                   ours.getKey(),
                   m,
-                  unit,
+                  first.unit(),
                   ours.getValue().size(),
                   base.getKey(),
                   b,
-                  ratio));
-          any = true;
-        }
-        if (!any) {
-          rows.add(
-              new Row(
-                  g.getKey().benchmark(),
-                  g.getKey().params(),
-                  ours.getKey(),
-                  m,
-                  unit,
-                  ours.getValue().size(),
-                  "",
-                  Double.NaN,
-                  Double.NaN));
+                  first.higherIsBetter() ? m / b : b / m));
         }
       }
     }

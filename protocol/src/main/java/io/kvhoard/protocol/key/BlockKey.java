@@ -1,6 +1,7 @@
 package io.kvhoard.protocol.key;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HexFormat;
 import java.util.Objects;
 
@@ -54,15 +55,12 @@ public final class BlockKey implements Comparable<BlockKey> {
   /** Reads 32 bytes at the buffer's absolute {@code index}; its byte order is ignored. */
   public static BlockKey read(ByteBuffer buffer, int index) {
     Objects.checkFromIndexSize(index, BYTES, buffer.limit());
-    long[] w = new long[4];
-    for (int i = 0; i < 4; i++) {
-      long v = 0;
-      for (int b = 0; b < 8; b++) {
-        v = (v << 8) | (buffer.get(index + i * 8 + b) & 0xFF);
-      }
-      w[i] = v;
-    }
-    return new BlockKey(w[0], w[1], w[2], w[3]);
+    boolean swap = buffer.order() == ByteOrder.LITTLE_ENDIAN;
+    return new BlockKey(
+        bigEndian(buffer.getLong(index), swap),
+        bigEndian(buffer.getLong(index + 8), swap),
+        bigEndian(buffer.getLong(index + 16), swap),
+        bigEndian(buffer.getLong(index + 24), swap));
   }
 
   /**
@@ -107,12 +105,16 @@ public final class BlockKey implements Comparable<BlockKey> {
   /** Writes the 32 bytes at the buffer's absolute {@code index}; its byte order is ignored. */
   public void writeTo(ByteBuffer dst, int index) {
     Objects.checkFromIndexSize(index, BYTES, dst.limit());
-    long[] w = {w0, w1, w2, w3};
-    for (int i = 0; i < 4; i++) {
-      for (int b = 0; b < 8; b++) {
-        dst.put(index + i * 8 + b, (byte) (w[i] >>> (56 - 8 * b)));
-      }
-    }
+    boolean swap = dst.order() == ByteOrder.LITTLE_ENDIAN;
+    dst.putLong(index, bigEndian(w0, swap))
+        .putLong(index + 8, bigEndian(w1, swap))
+        .putLong(index + 16, bigEndian(w2, swap))
+        .putLong(index + 24, bigEndian(w3, swap));
+  }
+
+  /** A long read or written in a buffer's order, as the big-endian word the key holds. */
+  private static long bigEndian(long v, boolean swap) {
+    return swap ? Long.reverseBytes(v) : v;
   }
 
   /** The 64 lowercase hex digits. */
