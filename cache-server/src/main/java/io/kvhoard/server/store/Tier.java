@@ -65,6 +65,23 @@ public interface Tier extends AutoCloseable {
   boolean contains(StoreKey key);
 
   /**
+   * Whether a lease on {@code key} holds the block's memory now: removing such a block frees its
+   * space only when the lease is released, so eviction passes it over while it is read. Always
+   * {@code false} in a tier whose leases hold a private copy of the bytes (disk). A hint, true or
+   * false a moment later; never an error ({@code false} for an absent key).
+   */
+  boolean leased(StoreKey key);
+
+  /**
+   * Visits every committed block, weakly consistent with concurrent puts and removals (a block
+   * committed or removed during the walk may or may not be visited). How the store rebuilds its
+   * directory from a persistent tier after a restart.
+   *
+   * @throws StoreException if the medium cannot be read through
+   */
+  void forEachBlock(BlockVisitor visitor) throws StoreException;
+
+  /**
    * Removes a committed block: new readers miss at once; its space is freed when its last lease is
    * released.
    *

@@ -112,6 +112,40 @@ public abstract class TierContractTest {
   }
 
   @Test
+  void forEachBlock_visitsEveryCommittedBlockOnce_notReservedOrRemoved() throws StoreException {
+    byte[] a = bytesOf(1, 1000);
+    byte[] b = bytesOf(2, unit() + 3);
+    assertTrue(put(key(1), a));
+    assertTrue(put(key(2), b));
+    assertTrue(put(key(3), bytesOf(3, 10)));
+    assertTrue(tier.remove(key(3)));
+    try (BlockWriter open = tier.reserve(key(4), 100)) {
+      java.util.Map<StoreKey, long[]> seen = new java.util.HashMap<>();
+      tier.forEachBlock(
+          (k, length, crc32c) ->
+              assertNull(seen.put(k, new long[] {length, crc32c}), "visited twice: " + k));
+      assertEquals(2, seen.size(), "only the committed, not removed blocks: " + seen.keySet());
+      assertArrayEquals(new long[] {a.length, crc(a)}, seen.get(key(1)));
+      assertArrayEquals(new long[] {b.length, crc(b)}, seen.get(key(2)));
+      assertNotNull(open);
+    }
+  }
+
+  @Test
+  void leased_trueOnlyWhileALeaseHoldsTheTiersMemory() throws StoreException {
+    assertFalse(tier.leased(key(1)), "absent key");
+    assertTrue(put(key(1), bytesOf(1, 5000)));
+    assertFalse(tier.leased(key(1)), "committed, no lease");
+    BlockLease lease = tier.read(key(1)).join();
+    try {
+      assertEquals(leaseHoldsSpace(), tier.leased(key(1)));
+    } finally {
+      lease.release();
+    }
+    assertFalse(tier.leased(key(1)), "after release");
+  }
+
+  @Test
   void put_variousSizes_readBackBitExact() throws StoreException {
     int u = unit();
     int[] sizes = {1, 7, u - 1, u, u + 1, 3 * u + 5};

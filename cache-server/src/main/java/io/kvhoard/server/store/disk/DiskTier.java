@@ -2,6 +2,7 @@ package io.kvhoard.server.store.disk;
 
 import io.kvhoard.server.store.AbstractBlockWriter;
 import io.kvhoard.server.store.BlockLease;
+import io.kvhoard.server.store.BlockVisitor;
 import io.kvhoard.server.store.BlockWriter;
 import io.kvhoard.server.store.NoSpaceException;
 import io.kvhoard.server.store.StoreException;
@@ -29,6 +30,7 @@ import java.util.zip.CRC32C;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
 import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
@@ -302,6 +304,40 @@ public final class DiskTier implements Tier {
       return false;
     } finally {
       lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Always false: a disk lease holds its own copy of the bytes, so removal frees space at once. */
+  @Override
+  public boolean leased(StoreKey key) {
+    return false;
+  }
+
+  @Override
+  public void forEachBlock(BlockVisitor visitor) throws StoreException {
+    Objects.requireNonNull(visitor, "visitor");
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      walk(visitor);
+    } catch (RocksDBException e) {
+      throw failure("could not walk the block records", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private void walk(BlockVisitor visitor) throws RocksDBException {
+    try (ReadOptions ro = new ReadOptions().setFillCache(false);
+        RocksIterator it = store.db.newIterator(store.meta, ro)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        StoreKey key = BlockMeta.decodeKey(it.key());
+        BlockMeta m = BlockMeta.decode(it.value());
+        if (key != null && m != null) {
+          visitor.visit(key, m.length(), m.crc32c());
+        }
+      }
+      it.status();
     }
   }
 

@@ -2,6 +2,7 @@ package io.kvhoard.server.store.host;
 
 import io.kvhoard.server.store.AbstractBlockWriter;
 import io.kvhoard.server.store.BlockLease;
+import io.kvhoard.server.store.BlockVisitor;
 import io.kvhoard.server.store.BlockWriter;
 import io.kvhoard.server.store.NoSpaceException;
 import io.kvhoard.server.store.StoreException;
@@ -118,6 +119,20 @@ public final class HostTier implements Tier {
   @Override
   public boolean contains(StoreKey key) {
     return blocks.containsKey(key);
+  }
+
+  @Override
+  public boolean leased(StoreKey key) {
+    HostBlock b = blocks.get(key);
+    return b != null && b.refs.get() > 1;
+  }
+
+  @Override
+  public void forEachBlock(BlockVisitor visitor) {
+    Objects.requireNonNull(visitor, "visitor");
+    for (HostBlock b : blocks.values()) {
+      visitor.visit(b.key, b.length, b.crc32c);
+    }
   }
 
   @Override
