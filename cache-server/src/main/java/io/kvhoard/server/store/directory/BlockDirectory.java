@@ -6,9 +6,12 @@ import io.kvhoard.server.store.StoreException;
 import io.kvhoard.server.store.StoreKey;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.UnaryOperator;
@@ -39,18 +42,21 @@ public final class BlockDirectory implements AutoCloseable {
   private final Path file;
   private final long entries;
   private final boolean recovered;
+  private final FileChannel lock; // held while open: one process per directory file
 
-  private BlockDirectory(ChronicleMap<byte[], byte[]> map, Path file, long entries, boolean rec) {
+  private BlockDirectory(
+      ChronicleMap<byte[], byte[]> map, Path file, long entries, boolean rec, FileChannel lock) {
     this.map = map;
     this.file = file;
     this.entries = entries;
     this.recovered = rec;
+    this.lock = lock;
   }
 
   /** A directory for about {@code entries} blocks, in memory only (lost on close). */
   public static BlockDirectory inMemory(long entries) throws StoreException {
     try {
-      return new BlockDirectory(builder(entries).create(), null, entries, false);
+      return new BlockDirectory(builder(entries).create(), null, entries, false, null);
     } catch (RuntimeException e) {
       throw new StoreException("block directory: could not create: " + e.getMessage(), e);
     }
@@ -73,16 +79,47 @@ public final class BlockDirectory implements AutoCloseable {
       throw new StoreException(
           "block directory: cannot create the directory of " + file + ": " + e.getMessage(), e);
     }
+    FileChannel lock = lock(file);
+    try {
+      return open(file, entries, lock);
+    } catch (StoreException | RuntimeException e) {
+      closeQuietly(lock);
+      throw e;
+    }
+  }
+
+  private static BlockDirectory open(Path file, long entries, FileChannel lock)
+      throws StoreException {
+    Path clean = sibling(file, ".clean");
+    boolean wasClean = Files.exists(clean);
+    try {
+      Files.deleteIfExists(clean);
+    } catch (IOException e) {
+      throw new StoreException("block directory: cannot remove " + clean + ": " + e, e);
+    }
     if (Files.exists(file)) {
       try {
         if (!looksLikeAChronicleMap(file)) {
           throw new IOException("not a Chronicle Map file (no Chronicle Map header)");
         }
-        ChronicleMap<byte[], byte[]> m = builder(entries).recoverPersistedTo(file.toFile(), false);
-        LOG.log(Level.INFO, "block directory " + file + ": recovered " + m.longSize() + " entries");
-        return new BlockDirectory(m, file, entries, true);
+        // After a clean close the file is opened as it is; after a crash (no marker) Chronicle's
+        // recovery repairs segment locks and counts a killed process left behind. This process
+        // holds the lock file, so the recovery has the exclusive access it needs.
+        ChronicleMap<byte[], byte[]> m =
+            wasClean
+                ? builder(entries).createPersistedTo(file.toFile())
+                : builder(entries).recoverPersistedTo(file.toFile(), false);
+        LOG.log(
+            Level.INFO,
+            "block directory "
+                + file
+                + ": "
+                + (wasClean ? "opened " : "recovered after an unclean stop, ")
+                + m.longSize()
+                + " entries");
+        return new BlockDirectory(m, file, entries, true, lock);
       } catch (IOException | RuntimeException e) {
-        Path aside = file.resolveSibling(file.getFileName() + ".corrupt");
+        Path aside = sibling(file, ".corrupt");
         LOG.log(
             Level.WARNING,
             "block directory "
@@ -102,10 +139,44 @@ public final class BlockDirectory implements AutoCloseable {
     }
     try {
       return new BlockDirectory(
-          builder(entries).createPersistedTo(file.toFile()), file, entries, false);
+          builder(entries).createPersistedTo(file.toFile()), file, entries, false, lock);
     } catch (IOException | RuntimeException e) {
       throw new StoreException(
           "block directory: could not create " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static FileChannel lock(Path file) throws StoreException {
+    Path lockFile = sibling(file, ".lock");
+    FileChannel ch = null;
+    try {
+      ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      if (ch.tryLock() == null) {
+        throw new StoreException(
+            "block directory " + file + " is in use by another process (" + lockFile + ")");
+      }
+      return ch;
+    } catch (IOException | OverlappingFileLockException e) {
+      closeQuietly(ch);
+      throw new StoreException(
+          "block directory " + file + " is in use (could not lock " + lockFile + "): " + e, e);
+    } catch (StoreException e) {
+      closeQuietly(ch);
+      throw e;
+    }
+  }
+
+  private static Path sibling(Path file, String suffix) {
+    return file.resolveSibling(file.getFileName() + suffix);
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    if (ch != null) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing a lock file: nothing to save
+      }
     }
   }
 
@@ -250,11 +321,23 @@ public final class BlockDirectory implements AutoCloseable {
     map.clear();
   }
 
-  /** Closes the map (persisted entries stay in the file). Idempotent. */
+  /**
+   * Closes the map (persisted entries stay in the file, marked cleanly closed) and releases the
+   * file's lock. Idempotent.
+   */
   @Override
   public void close() {
-    if (!map.isClosed()) {
-      map.close();
+    if (map.isClosed()) {
+      return;
+    }
+    map.close();
+    if (file != null) {
+      try {
+        Files.createFile(sibling(file, ".clean"));
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "block directory " + file + ": could not mark a clean close: " + e);
+      }
+      closeQuietly(lock);
     }
   }
 

@@ -12,15 +12,22 @@ import io.kvhoard.server.store.Pin;
 import io.kvhoard.server.store.StoreException;
 import io.kvhoard.server.store.StoreKey;
 import io.kvhoard.server.store.TierKind;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -132,6 +139,69 @@ class BlockDirectoryTest {
       d.forEach(seen::put);
       assertEquals(expected, seen);
       assertEquals(expected.size(), d.size());
+    }
+  }
+
+  @Test
+  void persisted_secondOpenWhileOpen_refusedClearly() throws StoreException {
+    Path f = dir.resolve("directory.cm3");
+    try (BlockDirectory d = BlockDirectory.persisted(f, 100)) {
+      StoreException e = assertThrows(StoreException.class, () -> BlockDirectory.persisted(f, 100));
+      assertTrue(e.getMessage().contains("in use"), e.getMessage());
+      d.put(key(1), entry(1));
+    }
+    try (BlockDirectory d = BlockDirectory.persisted(f, 100)) {
+      assertEquals(entry(1), d.get(key(1)), "reopened after the first closed");
+    }
+  }
+
+  /** A child JVM fills a persisted directory and is killed with SIGKILL; nothing is lost. */
+  @Test
+  void persisted_afterKillDashNine_recoveredWithEveryEntry() throws Exception {
+    Path f = dir.resolve("directory.cm3");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx64m");
+    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (a.startsWith("--add-") || a.startsWith("-Dchronicle") || a.startsWith("--sun-misc")) {
+        cmd.add(a);
+      }
+    }
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Writer.class.getName()));
+    cmd.add(f.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null && !line.equals("written")) {
+        // Chronicle's start-up chatter
+      }
+      assertEquals("written", line, "the writer filled the directory");
+      p.destroyForcibly(); // SIGKILL
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    }
+    assertFalse(Files.exists(dir.resolve("directory.cm3.clean")), "it never closed");
+    try (BlockDirectory d = BlockDirectory.persisted(f, Writer.COUNT)) {
+      assertTrue(d.recovered());
+      assertEquals(Writer.COUNT, d.size());
+      for (long n = 0; n < Writer.COUNT; n++) {
+        assertEquals(entry(n), d.get(key(n)), "entry " + n);
+      }
+    }
+  }
+
+  /** The process {@link #persisted_afterKillDashNine_recoveredWithEveryEntry} kills. */
+  static final class Writer {
+    static final int COUNT = 5000;
+
+    public static void main(String[] args) throws Exception {
+      BlockDirectory d = BlockDirectory.persisted(Path.of(args[0]), COUNT);
+      for (long n = 0; n < COUNT; n++) {
+        d.put(key(n), entry(n));
+      }
+      System.out.println("written");
+      System.out.flush();
+      Thread.sleep(60_000); // never closed: the parent kills this process
     }
   }
 

@@ -21,7 +21,6 @@ import io.netty.buffer.Unpooled;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -374,7 +373,7 @@ class DiskTierTest extends TierContractTest {
         // SST files are small and mostly index: a flipped bit there costs every block it covers.
         victims.addAll(filesOf(d, DiskDatabase.BLOCKS));
       }
-      flipBits(victims, new SplittableRandom(seed), 4);
+      Corruption.flipBits(victims, new SplittableRandom(seed), 4);
       try (DiskTier t = builder(d, CAPACITY).build()) {
         List<Integer> misses = readBackExactOrMiss(t, "seed " + seed);
         assertFalse(t.discardedCorruptStore(), "the meta records are intact");
@@ -395,7 +394,7 @@ class DiskTierTest extends TierContractTest {
   void reopen_afterFlippingBitsInMetaFiles_discardedAndStartsEmpty() throws Exception {
     tier.close();
     Path d = writeCorruptionVictims(temp.resolve("meta"));
-    flipBits(filesOf(d, DiskDatabase.META), new SplittableRandom(7), 4);
+    Corruption.flipBits(filesOf(d, DiskDatabase.META), new SplittableRandom(7), 4);
     try (DiskTier t = builder(d, CAPACITY).build()) {
       assertTrue(t.discardedCorruptStore());
       assertEquals(0, t.blockCount());
@@ -452,22 +451,6 @@ class DiskTierTest extends TierContractTest {
 
   private static int corruptSize(int i) {
     return i % 4 == 0 ? 2000 + i : 150_000 + 1013 * i;
-  }
-
-  /** Flips {@code perFile} random bits in each file. */
-  private static void flipBits(List<Path> files, SplittableRandom r, int perFile)
-      throws IOException {
-    for (Path p : files) {
-      try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-        for (int i = 0; i < perFile; i++) {
-          long at = r.nextLong(f.length());
-          f.seek(at);
-          int b = f.read();
-          f.seek(at);
-          f.write(b ^ (1 << r.nextInt(8)));
-        }
-      }
-    }
   }
 
   /**
