@@ -57,6 +57,9 @@ public final class KvHoardCommand implements Runnable {
 
   /** Runs the command and exits with its status. */
   public static void main(String[] args) {
+    // Chronicle Map (the block directory) would otherwise announce itself and report usage.
+    System.setProperty("chronicle.analytics.disable", "true");
+    System.setProperty("chronicle.announcer.disable", "true");
     int status =
         commandLine(
                 System.in,
