@@ -1,7 +1,9 @@
 package io.kvhoard.server.cli;
 
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,7 +18,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = KvHoardCommand.Version.class,
     description = "kvhoard: a distributed KV-cache sharing service for LLM inference.",
-    subcommands = {HashCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      HashCommand.class,
+      ClientCommands.Put.class,
+      ClientCommands.Get.class,
+      ClientCommands.Lookup.class,
+      ClientCommands.Stats.class,
+      CommandLine.HelpCommand.class
+    })
 public final class KvHoardCommand implements Runnable {
   @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 
@@ -32,7 +41,12 @@ public final class KvHoardCommand implements Runnable {
    *
    * @param in what subcommands read as standard input
    */
-  static CommandLine commandLine(InputStream in, PrintWriter out, PrintWriter err) {
+  static CommandLine commandLine(
+      InputStream in,
+      OutputStream stdout,
+      PrintWriter out,
+      PrintWriter err,
+      Map<String, String> env) {
     CommandLine cl =
         new CommandLine(
             new KvHoardCommand(),
@@ -42,9 +56,16 @@ public final class KvHoardCommand implements Runnable {
                 if (cls == HashCommand.class) {
                   return cls.cast(new HashCommand(in));
                 }
+                if (cls == ClientCommands.Put.class) {
+                  return cls.cast(new ClientCommands.Put(in));
+                }
+                if (cls == ClientCommands.Get.class) {
+                  return cls.cast(new ClientCommands.Get(stdout));
+                }
                 return CommandLine.defaultFactory().create(cls);
               }
             });
+    cl.addSubcommand("serve", ServeCommand.commandLine(env));
     cl.setOut(out);
     cl.setErr(err);
     cl.setExecutionExceptionHandler(
@@ -60,11 +81,18 @@ public final class KvHoardCommand implements Runnable {
     // Chronicle Map (the block directory) would otherwise announce itself and report usage.
     System.setProperty("chronicle.analytics.disable", "true");
     System.setProperty("chronicle.announcer.disable", "true");
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      // One line per record: time, level, logger, message.
+      System.setProperty(
+          "java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %3$s: %5$s%6$s%n");
+    }
     int status =
         commandLine(
                 System.in,
+                System.out,
                 new PrintWriter(System.out, true, java.nio.charset.StandardCharsets.UTF_8),
-                new PrintWriter(System.err, true, java.nio.charset.StandardCharsets.UTF_8))
+                new PrintWriter(System.err, true, java.nio.charset.StandardCharsets.UTF_8),
+                System.getenv())
             .execute(args);
     System.exit(status);
   }

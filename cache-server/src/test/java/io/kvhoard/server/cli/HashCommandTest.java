@@ -25,8 +25,10 @@ class HashCommandTest {
     int status =
         KvHoardCommand.commandLine(
                 new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                java.io.OutputStream.nullOutputStream(),
                 new PrintWriter(out, true),
-                new PrintWriter(err, true))
+                new PrintWriter(err, true),
+                java.util.Map.of())
             .execute(args);
     return new Result(status, out.toString(), err.toString());
   }

@@ -208,7 +208,10 @@ public final class BlockDirectory implements AutoCloseable {
         .constantValueSizeBySample(new byte[DirectoryEntry.BYTES])
         .entries(Math.max(entries, 1024))
         // Headroom beyond the planned count before a put fails (the store also evicts).
-        .maxBloatFactor(2.0);
+        .maxBloatFactor(2.0)
+        // The server closes the map itself, after the store stops writing to it; Chronicle's own
+        // exit hook would close it first, under the store's feet, and skip the clean-close mark.
+        .skipCloseOnExitHook(true);
   }
 
   /** The entry of {@code key}, or {@code null}. */
