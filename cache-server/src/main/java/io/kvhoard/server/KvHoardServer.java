@@ -185,6 +185,12 @@ public final class KvHoardServer implements AutoCloseable {
     return httpAddress;
   }
 
+  /** Request bytes the data plane holds in flight now. */
+  public long inflightBytes() {
+    DataPlaneServer d = dataPlane;
+    return d == null ? 0 : d.inflightBytes();
+  }
+
   public TieredStore store() {
     return store;
   }

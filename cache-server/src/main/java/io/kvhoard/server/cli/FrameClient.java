@@ -28,7 +28,7 @@ final class FrameClient implements AutoCloseable {
   private final OutputStream out;
   private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
   private final FrameReader reader = FrameCodec.newReader(FrameLimits.DEFAULT);
-  private final ByteBuf cumulation = alloc.buffer(64 * 1024);
+  private ByteBuf cumulation = alloc.buffer(64 * 1024);
   private long nextId = 1;
 
   /**
@@ -91,7 +91,12 @@ final class FrameClient implements AutoCloseable {
     while (true) {
       DecodeResult r = reader.read(cumulation);
       if (r instanceof Frame f) {
-        cumulation.discardReadBytes();
+        // The frame's sections are slices of the cumulation: move the rest to a new buffer
+        // rather than compacting this one under the frame's feet.
+        ByteBuf rest = alloc.buffer(Math.max(64 * 1024, cumulation.readableBytes()));
+        rest.writeBytes(cumulation);
+        cumulation.release();
+        cumulation = rest;
         return f;
       }
       if (r instanceof FrameError e) {
