@@ -145,18 +145,13 @@ final class ServerProcess implements Server {
   }
 
   /** The last lines of the server's output. */
-  String logTail() {
+  private String logTail() {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
     } catch (IOException | RuntimeException e) {
       return "(no output: " + e.getMessage() + ")";
     }
-  }
-
-  /** Whether the process is still running. */
-  boolean isAlive() {
-    return process.isAlive();
   }
 
   @Override
