@@ -1,6 +1,7 @@
 package io.kvhoard.perf;
 
 import io.kvhoard.perf.bench.MicroCommand;
+import io.kvhoard.perf.load.BlocksCommand;
 import io.kvhoard.perf.sim.HitRatioCommand;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,12 @@ import picocli.CommandLine.Command;
     name = "kvhoard-perf",
     mixinStandardHelpOptions = true,
     description = "kvhoard benchmarks: each measures its limit or peer in the same run.",
-    subcommands = {MicroCommand.class, HitRatioCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      MicroCommand.class,
+      HitRatioCommand.class,
+      BlocksCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class PerfCommand implements Runnable {
   @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 
