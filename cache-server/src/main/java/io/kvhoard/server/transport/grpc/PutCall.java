@@ -3,6 +3,7 @@ package io.kvhoard.server.transport.grpc;
 import static io.kvhoard.server.transport.grpc.Statuses.invalid;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.kvhoard.protocol.key.BlockKey;
@@ -48,7 +49,7 @@ final class PutCall implements StreamObserver<PutChunk> {
   private long received;
   private final CRC32C crc = new CRC32C();
   private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
-  private boolean finished; // a response was sent, or the client went away
+  private boolean finished; // the answer is sent or on its way, or the client went away
 
   PutCall(TieredStore store, ServerCallStreamObserver<PutResponse> responses, long maxBlockBytes) {
     this.store = store;
@@ -201,12 +202,31 @@ final class PutCall implements StreamObserver<PutChunk> {
     abort();
   }
 
+  /**
+   * Answers with the failure's status once the writer is aborted, so a client that sees the error
+   * finds the store as it was.
+   */
   private void fail(Throwable t) {
-    if (!finished) {
-      finished = true;
-      responses.onError(Statuses.of(t, key == null ? "put" : "put of " + key).asRuntimeException());
+    if (finished) {
+      abort();
+      return;
     }
-    abort();
+    finished = true;
+    Status status = Statuses.of(t, key == null ? "put" : "put of " + key);
+    BlockWriter w = writer;
+    if (w == null) {
+      responses.onError(status.asRuntimeException());
+      return;
+    }
+    tail.whenComplete(
+        (v, err) -> {
+          w.close();
+          failed(status);
+        });
+  }
+
+  private synchronized void failed(Status status) {
+    responses.onError(status.asRuntimeException());
   }
 
   private void abort() {
