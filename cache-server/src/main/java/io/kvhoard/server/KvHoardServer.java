@@ -11,6 +11,7 @@ import io.kvhoard.server.store.disk.DiskTier;
 import io.kvhoard.server.store.host.HostTier;
 import io.kvhoard.server.transport.data.DataPlaneMetrics;
 import io.kvhoard.server.transport.data.DataPlaneServer;
+import io.kvhoard.server.transport.grpc.GrpcServer;
 import io.kvhoard.server.transport.http.HttpServer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -18,7 +19,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -34,8 +37,8 @@ import java.util.function.Supplier;
 
 /**
  * One cache server: the tiered store (host RAM, optionally disk, the block directory), the data
- * plane, and the HTTP endpoint, started from a {@link ServerConfig} and stopped in a fixed order.
- * What {@code kvhoard serve} runs; tests start it in-process.
+ * plane, the gRPC control plane and the HTTP endpoint, started from a {@link ServerConfig} and
+ * stopped in a fixed order. What {@code kvhoard serve} runs; tests start it in-process.
  *
  * <p>Shutdown ({@link #close()}, also from the SIGTERM hook {@code serve} installs): readiness goes
  * false, the data plane stops accepting and drains in-flight requests within the grace period, the
@@ -56,6 +59,9 @@ public final class KvHoardServer implements AutoCloseable {
   private EventLoopGroup workers;
   private DataPlaneServer dataPlane;
   private HttpServer http;
+  private GrpcServer grpc;
+  private ExecutorService grpcExecutor;
+  private InetSocketAddress grpcAddress;
   private InetSocketAddress dataAddress;
   private InetSocketAddress httpAddress;
 
@@ -166,18 +172,44 @@ public final class KvHoardServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while binding the data plane", e);
     }
+    grpcExecutor =
+        Executors.newFixedThreadPool(
+            Math.max(2, cpus), new DefaultThreadFactory("kvhoard-grpc", true));
+    grpc =
+        GrpcServer.newBuilder()
+            .store(store)
+            .executor(grpcExecutor)
+            .bind(config.bind(), config.grpcPort())
+            .shutdownGrace(config.shutdownGrace())
+            .identity(
+                System.getenv().getOrDefault("HOSTNAME", ""),
+                String.valueOf(KvHoardServer.class.getPackage().getImplementationVersion()))
+            .eventLoops(
+                boss,
+                workers,
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+            .build();
+    grpc.start();
+    grpcAddress = grpc.address();
     Map<String, Supplier<String>> pages = new LinkedHashMap<>();
     pages.put("/metrics", registry::scrape);
     pages.put("/stats", () -> statsJson(store.stats()));
     http = new HttpServer(pages, () -> ready);
     httpAddress = http.start(boss, workers, epoll, config.bind(), config.httpPort());
     ready = true;
-    LOG.log(Level.INFO, "kvhoard ready: data " + dataAddress + ", http " + httpAddress);
+    LOG.log(
+        Level.INFO,
+        "kvhoard ready: data " + dataAddress + ", grpc " + grpcAddress + ", http " + httpAddress);
   }
 
   /** Where the data plane listens. */
   public InetSocketAddress dataAddress() {
     return dataAddress;
+  }
+
+  /** Where the gRPC control plane listens. */
+  public InetSocketAddress grpcAddress() {
+    return grpcAddress;
   }
 
   /** Where the HTTP endpoint listens. */
@@ -251,6 +283,10 @@ public final class KvHoardServer implements AutoCloseable {
       dataPlane.close();
       dataPlane = null;
     }
+    if (grpc != null) {
+      grpc.close();
+      grpc = null;
+    }
     if (http != null) {
       http.close();
       http = null;
@@ -270,7 +306,7 @@ public final class KvHoardServer implements AutoCloseable {
       }
       store = null;
     }
-    for (ExecutorService ex : new ExecutorService[] {storeExecutor, diskIo}) {
+    for (ExecutorService ex : new ExecutorService[] {grpcExecutor, storeExecutor, diskIo}) {
       if (ex != null) {
         ex.shutdown();
         try {
@@ -280,6 +316,7 @@ public final class KvHoardServer implements AutoCloseable {
         }
       }
     }
+    grpcExecutor = null;
     storeExecutor = null;
     diskIo = null;
     registry.close();

@@ -116,9 +116,12 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     out.printf(
-        "kvhoard serving: data plane %s:%d, http %s:%d; host tier %s, disk tier %s, data in %s%n",
+        "kvhoard serving: data plane %s:%d, grpc %s:%d, http %s:%d; host tier %s, disk tier %s,"
+            + " data in %s%n",
         server.dataAddress().getHostString(),
         server.dataAddress().getPort(),
+        server.grpcAddress().getHostString(),
+        server.grpcAddress().getPort(),
         server.httpAddress().getHostString(),
         server.httpAddress().getPort(),
         Values.formatSize(cfg.hostCapacity()),
