@@ -96,6 +96,7 @@ public final class KvHoardServer implements AutoCloseable {
         HostTier.newBuilder()
             .capacityBytes(config.hostCapacity())
             .pageSize(config.pageSize())
+            .pretouch(config.hostPretouch())
             .build();
     TieredStore.Builder b = TieredStore.newBuilder().tier(host);
     DiskTier disk = null;

@@ -33,6 +33,7 @@ public record ServerConfig(
     int grpcPort,
     int httpPort,
     long hostCapacity,
+    boolean hostPretouch,
     long diskCapacity,
     int pageSize,
     int blockTokens,
@@ -113,6 +114,7 @@ public record ServerConfig(
             (int) r.number(Setting.GRPC_PORT, 0, 65535),
             (int) r.number(Setting.HTTP_PORT, 0, 65535),
             host,
+            r.bool(Setting.HOST_PRETOUCH),
             disk,
             pageSize,
             (int) r.number(Setting.BLOCK_TOKENS, 1, 1 << 20),
@@ -187,6 +189,15 @@ public record ServerConfig(
         throw invalid(s, "must be between " + min + " and " + max);
       }
       return v;
+    }
+
+    boolean bool(Setting s) throws ConfigException {
+      String v = values.get(s).value().trim().toLowerCase(Locale.ROOT);
+      return switch (v) {
+        case "true", "yes", "on", "1" -> true;
+        case "false", "no", "off", "0" -> false;
+        default -> throw invalid(s, "must be true or false");
+      };
     }
 
     Duration duration(Setting s) throws ConfigException {

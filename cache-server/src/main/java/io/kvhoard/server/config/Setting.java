@@ -24,6 +24,12 @@ public enum Setting {
       "auto",
       "Disk tier size; 0 disables the tier; auto = half the free space of data-dir, at most"
           + " 64g."),
+  HOST_PRETOUCH(
+      "host-pretouch",
+      "BOOL",
+      "true",
+      "Back all host-tier memory at start (no page faults on first puts; a too small /dev/shm"
+          + " fails at start)."),
   PAGE_SIZE("page-size", "SIZE", "256k", "Host tier page size (4k .. 64m, a power of two)."),
   BLOCK_TOKENS(
       "block-tokens",

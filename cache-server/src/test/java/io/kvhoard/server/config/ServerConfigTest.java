@@ -68,6 +68,10 @@ class ServerConfigTest {
     assertEquals(64 << 20, c.maxFrame());
     assertEquals(Duration.ofMillis(1500), c.shutdownGrace());
     assertEquals(Duration.ofMinutes(2), c.idleTimeout());
+    assertTrue(c.hostPretouch(), "pre-touch is on by default");
+    assertThrows(
+        ConfigException.class,
+        () -> ServerConfig.resolve(flags(Setting.HOST_PRETOUCH, "maybe"), Map.of(), null));
   }
 
   @Test

@@ -50,7 +50,8 @@ import picocli.CommandLine.Option;
           + " GB = 10^9 bytes. Latency is per operation. CPU s/GB: user+sys seconds of the server"
           + " process per GB moved. 'vs raw': GB/s over the raw pump's in the same run.",
       "memcached and redis-server are installed with apt-get (perf/scripts/install-peers.sh) when"
-          + " missing; kvhoard is measured when --kvhoard names a running server."
+          + " missing; kvhoard is started from this jar (kvhoard serve, RAM tier) unless --kvhoard"
+          + " names a running server."
     },
     exitCodeListHeading = "Exit status:%n",
     exitCodeList = {
@@ -138,7 +139,8 @@ public final class BlocksCommand implements Callable<Integer> {
       names = "--kvhoard",
       paramLabel = "HOST:PORT",
       description =
-          "The data-plane address of a running kvhoard server; without it kvhoard is skipped.")
+          "The data-plane address of a running kvhoard server to measure instead of starting"
+              + " one.")
   private String kvhoard;
 
   @Option(
@@ -169,7 +171,7 @@ public final class BlocksCommand implements Callable<Integer> {
     Path workDir = Files.createTempDirectory("kvhoard-blocks");
     try {
       Map<String, Target> targets = targets(workDir, err);
-      boolean failed = targets.size() < plannedSystems().size() - (skipsKvhoard() ? 1 : 0);
+      boolean failed = targets.size() < plannedSystems().size();
       PrintWriter notes = json ? err : out;
       notes.printf(
           Locale.ROOT,
@@ -225,10 +227,6 @@ public final class BlocksCommand implements Callable<Integer> {
     return SYSTEMS.stream().filter(systems::contains).toList();
   }
 
-  private boolean skipsKvhoard() {
-    return systems.contains("kvhoard") && kvhoard == null;
-  }
-
   /** The targets that can run, in measuring order; notes on stderr for those that cannot. */
   private Map<String, Target> targets(Path workDir, PrintWriter err) {
     Map<String, Target> targets = new LinkedHashMap<>();
@@ -273,9 +271,15 @@ public final class BlocksCommand implements Callable<Integer> {
                 .ifPresent(b -> targets.put(name, new Redis(b, workDir, memory)));
         default -> {
           if (kvhoard == null) {
-            err.println(
-                "kvhoard-perf blocks: kvhoard skipped: no --kvhoard HOST:PORT given (start"
-                    + " `kvhoard serve` and pass its data-plane address)");
+            targets.put(
+                name,
+                new KvHoard(
+                    Path.of(System.getProperty("java.home"), "bin", "java"),
+                    System.getProperty("java.class.path"),
+                    workDir,
+                    memory,
+                    KvHoardConnection.NAMESPACE,
+                    ByteBufAllocator.DEFAULT));
           } else {
             targets.put(
                 name,

@@ -5,27 +5,104 @@ import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * kvhoard's data plane as a target ({@link KvHoardConnection}). For now it attaches to a server
- * already running at a given address (the server's {@code serve} command comes with issue 4); its
- * process, for the CPU figure, is found from the listening port when the server is on this machine.
- * Starting the server itself belongs here once it exists.
+ * kvhoard's data plane as a target ({@link KvHoardConnection}): either a server the benchmark
+ * starts itself ({@code kvhoard serve} in a child JVM on a free loopback port, RAM tier only, host
+ * memory pre-touched, like the peers' fresh processes), or one already running at a given address,
+ * whose process, for the CPU figure, is found from the listening port.
  *
  * <p>Immutable and thread-safe.
  */
 final class KvHoard implements Target {
-  private final InetSocketAddress address;
+  /** What a JVM running the block directory (Chronicle Map) needs on Java 17+. */
+  static final List<String> CHRONICLE_FLAGS =
+      List.of(
+          "--add-opens=java.base/java.lang=ALL-UNNAMED",
+          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens=java.base/java.io=ALL-UNNAMED",
+          "--add-opens=java.base/java.util=ALL-UNNAMED",
+          "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+          "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
+          "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+          "-Dchronicle.analytics.disable=true",
+          "-Dchronicle.announcer.disable=true");
+
+  private final InetSocketAddress address; // null: start one
   private final NamespaceId namespace;
   private final ByteBufAllocator alloc;
   private final ProcFs proc;
+  private final Path java;
+  private final String classPath;
+  private final Path workDir;
+  private final long hostCapacity;
 
+  /** Attaches to the server at {@code address}. */
   KvHoard(InetSocketAddress address, NamespaceId namespace, ByteBufAllocator alloc, ProcFs proc) {
     this.address = address;
     this.namespace = namespace;
     this.alloc = alloc;
     this.proc = proc;
+    this.java = null;
+    this.classPath = null;
+    this.workDir = null;
+    this.hostCapacity = 0;
+  }
+
+  /**
+   * Starts a server for each measurement.
+   *
+   * @param classPath a class path holding the cache server (the perf jar does)
+   * @param hostCapacity bytes of its RAM tier
+   */
+  KvHoard(
+      Path java,
+      String classPath,
+      Path workDir,
+      long hostCapacity,
+      NamespaceId namespace,
+      ByteBufAllocator alloc) {
+    this.address = null;
+    this.namespace = namespace;
+    this.alloc = alloc;
+    this.proc = null;
+    this.java = java;
+    this.classPath = classPath;
+    this.workDir = workDir;
+    this.hostCapacity = hostCapacity;
+  }
+
+  /** The command line of a started server on {@code port}. */
+  List<String> command(int port) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java.toString());
+    cmd.add("-Xmx512m");
+    cmd.addAll(CHRONICLE_FLAGS);
+    cmd.addAll(
+        List.of(
+            "-cp",
+            classPath,
+            "io.kvhoard.server.cli.KvHoardCommand",
+            "serve",
+            "--data-dir",
+            workDir.resolve("kvhoard-" + port).toString(),
+            "--data-port",
+            Integer.toString(port),
+            "--grpc-port",
+            "0",
+            "--http-port",
+            "0",
+            "--host-capacity",
+            Long.toString(hostCapacity),
+            "--disk-capacity",
+            "0"));
+    return cmd;
   }
 
   @Override
@@ -35,11 +112,20 @@ final class KvHoard implements Target {
 
   @Override
   public String describe() {
-    return "kvhoard data plane at " + address.getHostString() + ":" + address.getPort();
+    return address == null
+        ? "kvhoard serve, started per measurement (RAM tier "
+            + Units.formatBytes(hostCapacity)
+            + ", pre-touched; "
+            + java
+            + ")"
+        : "kvhoard data plane at " + address.getHostString() + ":" + address.getPort();
   }
 
   @Override
   public Server start(int maxBlockBytes) throws IOException {
+    if (address == null) {
+      return ServerProcess.start(name(), this::command, workDir);
+    }
     try {
       SocketChannel.open(address).close();
     } catch (IOException e) {

@@ -119,11 +119,33 @@ class BlocksCommandTest {
   }
 
   @Test
-  void blocks_kvhoardWithoutAddress_isSkippedWithANote() {
-    Result r = run("blocks", "--json", "--systems", "kvhoard");
+  void blocks_kvhoardWithoutAddress_startsItsOwnServer() throws Exception {
+    Result r =
+        run(
+            "blocks",
+            "--json",
+            "--systems",
+            "kvhoard",
+            "--sizes",
+            "64k",
+            "--connections",
+            "1",
+            "--bytes",
+            "2m",
+            "--warmup",
+            "0ms",
+            "--working-set",
+            "1m");
     assertEquals(0, r.status(), r.err());
-    assertEquals("", r.out());
-    assertTrue(r.err().contains("kvhoard skipped: no --kvhoard HOST:PORT"), r.err());
+    List<String> lines = r.out().lines().toList();
+    assertEquals(2, lines.size(), r.out() + r.err());
+    for (String line : lines) {
+      com.fasterxml.jackson.databind.JsonNode j =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+      assertEquals("kvhoard", j.get("system").asText());
+      assertTrue(j.get("gb_per_s").asDouble() > 0, line);
+      assertTrue(j.get("server_cpu_s_per_gb").isNumber(), "CPU of the started server: " + line);
+    }
   }
 
   @Test

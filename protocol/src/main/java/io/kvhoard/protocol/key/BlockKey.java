@@ -129,8 +129,17 @@ public final class BlockKey implements Comparable<BlockKey> {
 
   @Override
   public int hashCode() {
-    // The words are SHA-256 output: any 32 bits are uniformly distributed.
-    return (int) (w3 ^ (w3 >>> 32));
+    // Every word counts: keys from the network are whatever a client sends (a benchmark's
+    // counters, a hostile client's collisions), not always SHA-256 output. Murmur3's finaliser
+    // over a polynomial of the four words.
+    long h =
+        ((w0 * 0x9E3779B97F4A7C15L + w1) * 0x9E3779B97F4A7C15L + w2) * 0x9E3779B97F4A7C15L + w3;
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
+    return (int) h;
   }
 
   /** Unsigned lexicographic order of the bytes. */

@@ -56,4 +56,17 @@ class BlockKeyTest {
     assertThrows(IllegalArgumentException.class, () -> BlockKey.fromHex("zz".repeat(32)));
     assertThrows(IllegalArgumentException.class, () -> BlockKey.of(new byte[31]));
   }
+
+  @Test
+  void hashCode_keysDifferingInAnyOneWord_spreadOverBuckets() {
+    for (int word = 0; word < 4; word++) {
+      java.util.Set<Integer> buckets = new java.util.HashSet<>();
+      for (long n = 0; n < 4096; n++) {
+        byte[] b = new byte[32];
+        ByteBuffer.wrap(b).putLong(word * 8, n); // a client's counter in one word, zeros elsewhere
+        buckets.add(BlockKey.of(b).hashCode() & 1023);
+      }
+      assertTrue(buckets.size() > 950, "word " + word + ": " + buckets.size() + " of 1024 buckets");
+    }
+  }
 }

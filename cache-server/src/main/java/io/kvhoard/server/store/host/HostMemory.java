@@ -72,6 +72,16 @@ final class HostMemory implements AutoCloseable {
    */
   static HostMemory allocate(long capacityBytes, int pageSize, Path shmDirectory)
       throws StoreException {
+    return allocate(capacityBytes, pageSize, shmDirectory, false);
+  }
+
+  /**
+   * As {@link #allocate(long, int, Path)}, and with {@code pretouch} writes every 4 KiB of it once
+   * now: the operating system backs the memory at start (no page faults on the first puts), and a
+   * tmpfs too small for it fails here, with a message, instead of faulting mid-run.
+   */
+  static HostMemory allocate(long capacityBytes, int pageSize, Path shmDirectory, boolean pretouch)
+      throws StoreException {
     if (pageSize < 4096 || Integer.bitCount(pageSize) != 1 || pageSize > MAX_SLAB_BYTES) {
       throw new IllegalArgumentException(
           "page size must be a power of two in [4 KiB, 1 GiB], got " + pageSize);
@@ -93,8 +103,14 @@ final class HostMemory implements AutoCloseable {
         long slabPages = Math.min(pagesPerSlab, pages - (long) s * pagesPerSlab);
         int bytes = (int) (slabPages * pageSize);
         slabs[s] = mapped ? mapShared(shmDirectory, bytes) : ByteBuffer.allocateDirect(bytes);
+        if (pretouch) {
+          for (int i = 0; i < bytes; i += 4096) {
+            slabs[s].put(i, (byte) 0);
+          }
+        }
       }
-    } catch (IOException | OutOfMemoryError e) {
+    } catch (IOException | OutOfMemoryError | InternalError e) {
+      // InternalError: a write to a mapped page the tmpfs cannot back (SIGBUS), while pre-touching
       for (ByteBuffer b : slabs) {
         if (b != null) {
           freeNow(b);

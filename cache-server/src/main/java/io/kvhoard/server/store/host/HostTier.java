@@ -352,8 +352,19 @@ public final class HostTier implements Tier {
     private long capacityBytes;
     private int pageSize = DEFAULT_PAGE_SIZE;
     private Path sharedMemoryDirectory = Paths.get("/dev/shm");
+    private boolean pretouch;
 
     private Builder() {}
+
+    /**
+     * Back every page with memory at build time (default {@code false}): the first puts then pay no
+     * page faults, and memory the system cannot give fails the build rather than a later put. Takes
+     * about a second per 4 GiB.
+     */
+    public Builder pretouch(boolean pretouch) {
+      this.pretouch = pretouch;
+      return this;
+    }
 
     /** Bytes of host memory to reserve, at least one page. Required. */
     public Builder capacityBytes(long capacityBytes) {
@@ -394,7 +405,7 @@ public final class HostTier implements Tier {
                   && Files.isWritable(sharedMemoryDirectory)
               ? sharedMemoryDirectory
               : null;
-      return new HostTier(HostMemory.allocate(capacityBytes, pageSize, shm));
+      return new HostTier(HostMemory.allocate(capacityBytes, pageSize, shm, pretouch));
     }
   }
 }

@@ -111,4 +111,24 @@ class HostTierTest extends TierContractTest {
   private static long address(ByteBuffer b) {
     return io.netty.buffer.Unpooled.wrappedBuffer(b).memoryAddress();
   }
+
+  @Test
+  void pretouch_buildsBackedMemory_thatWorksLikeAnyOther() throws Exception {
+    try (HostTier t =
+        HostTier.newBuilder().capacityBytes(4 << 20).pageSize(PAGE).pretouch(true).build()) {
+      byte[] data = bytesOf(9, 3 * PAGE + 1);
+      try (io.kvhoard.server.store.BlockWriter w = t.reserve(key(9), data.length)) {
+        w.write(0, io.netty.buffer.Unpooled.wrappedBuffer(data)).join();
+        assertTrue(w.commit(crc(data)).join());
+      }
+      BlockLease l = t.read(key(9)).join();
+      try {
+        byte[] got = new byte[data.length];
+        l.content().getBytes(0, got);
+        assertArrayEquals(data, got);
+      } finally {
+        l.release();
+      }
+    }
+  }
 }
