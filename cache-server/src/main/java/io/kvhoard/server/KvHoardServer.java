@@ -153,7 +153,7 @@ public final class KvHoardServer implements AutoCloseable {
     boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("kvhoard-accept"), factory);
     workers =
         new MultiThreadIoEventLoopGroup(
-            config.ioThreads() == 0 ? cpus : config.ioThreads(),
+            config.ioThreads() == 0 ? Math.max(4, 2 * cpus) : config.ioThreads(),
             new DefaultThreadFactory("kvhoard-io"),
             factory);
     dataPlane =

@@ -24,7 +24,7 @@ import java.util.function.Function;
  *
  * @param hostCapacity bytes of the host tier
  * @param diskCapacity bytes of the disk tier; 0 when disabled
- * @param ioThreads event-loop threads; 0 = one per CPU
+ * @param ioThreads event-loop threads; 0 = two per CPU, at least 4
  */
 public record ServerConfig(
     Path dataDir,

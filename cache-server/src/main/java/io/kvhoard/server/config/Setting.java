@@ -41,7 +41,12 @@ public enum Setting {
       "N",
       "auto",
       "Blocks the block directory is sized for; auto = the tiers' capacity in 64 KiB blocks."),
-  IO_THREADS("io-threads", "N", "0", "Network event-loop threads; 0 = one per CPU."),
+  IO_THREADS(
+      "io-threads",
+      "N",
+      "0",
+      "Network event-loop threads; 0 = two per CPU, at least 4 (a loop sends one large response"
+          + " at a time)."),
   MAX_FRAME("max-frame", "SIZE", "256m", "Largest data-plane frame accepted (4k .. 1g)."),
   CONNECTION_INFLIGHT(
       "connection-inflight",
