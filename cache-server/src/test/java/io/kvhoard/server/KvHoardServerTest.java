@@ -24,8 +24,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
@@ -37,15 +35,7 @@ class KvHoardServerTest {
   @TempDir Path dir;
 
   ServerConfig config() throws Exception {
-    Map<Setting, String> flags = new EnumMap<>(Setting.class);
-    flags.put(Setting.DATA_DIR, dir.toString());
-    flags.put(Setting.DATA_PORT, "0");
-    flags.put(Setting.GRPC_PORT, "0");
-    flags.put(Setting.HTTP_PORT, "0");
-    flags.put(Setting.HOST_CAPACITY, "4m");
-    flags.put(Setting.DISK_CAPACITY, "64m");
-    flags.put(Setting.PAGE_SIZE, "64k");
-    return ServerConfig.resolve(flags, Map.of(), null);
+    return TestServers.config(dir, "4m", "64m", Setting.PAGE_SIZE, "64k");
   }
 
   static StoreKey key(int n) {

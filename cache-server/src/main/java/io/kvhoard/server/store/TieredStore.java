@@ -473,27 +473,13 @@ public final class TieredStore implements AutoCloseable {
     ReentrantLock stripe = stripe(key);
     stripe.lock();
     try {
-      DirectoryEntry[] prior = new DirectoryEntry[1];
-      directory.update(
-          key,
-          x -> {
-            prior[0] = x;
-            if (x == null) {
-              return null;
-            }
-            DirectoryEntry rest = x.without(lv.kind);
-            return rest.nowhere() ? null : rest;
-          });
-      if (prior[0] != null && prior[0].in(lv.kind)) {
-        lv.removed(key);
+      if (clearBit(lv, key)) {
         removeQuietly(lv, key);
         lv.evictions.increment();
         if (demoted) {
           lv.demotions.increment();
         }
       }
-    } catch (StoreException cannotHappen) {
-      // an update that only clears a bit does not grow the map
     } finally {
       stripe.unlock();
     }
@@ -567,7 +553,21 @@ public final class TieredStore implements AutoCloseable {
       if (lv.tier.contains(key)) {
         return;
       }
-      DirectoryEntry[] prior = new DirectoryEntry[1];
+      clearBit(lv, key);
+    } finally {
+      stripe.unlock();
+    }
+  }
+
+  /**
+   * Clears {@code lv}'s bit in the key's entry (removing an entry left in no tier) and, if it was
+   * set, tells the tier's policy. Caller holds the key's stripe.
+   *
+   * @return whether the bit was set
+   */
+  private boolean clearBit(TierState lv, StoreKey key) {
+    DirectoryEntry[] prior = new DirectoryEntry[1];
+    try {
       directory.update(
           key,
           x -> {
@@ -578,14 +578,14 @@ public final class TieredStore implements AutoCloseable {
             DirectoryEntry rest = x.without(lv.kind);
             return rest.nowhere() ? null : rest;
           });
-      if (prior[0] != null && prior[0].in(lv.kind)) {
-        lv.removed(key);
-      }
     } catch (StoreException cannotHappen) {
-      // clearing a bit does not grow the map
-    } finally {
-      stripe.unlock();
+      return false; // clearing a bit does not grow the map
     }
+    if (prior[0] != null && prior[0].in(lv.kind)) {
+      lv.removed(key);
+      return true;
+    }
+    return false;
   }
 
   private static void copy(BlockLease lease, BlockWriter w) {

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kvhoard.server.KvHoardServer;
-import io.kvhoard.server.config.ServerConfig;
+import io.kvhoard.server.TestServers;
 import io.kvhoard.server.config.Setting;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -31,14 +30,7 @@ class ClientCommandsTest {
 
   @BeforeEach
   void start() throws Exception {
-    Map<Setting, String> flags = new EnumMap<>(Setting.class);
-    flags.put(Setting.DATA_DIR, dir.toString());
-    flags.put(Setting.DATA_PORT, "0");
-    flags.put(Setting.HTTP_PORT, "0");
-    flags.put(Setting.GRPC_PORT, "0");
-    flags.put(Setting.HOST_CAPACITY, "32m");
-    flags.put(Setting.DISK_CAPACITY, "0");
-    server = KvHoardServer.start(ServerConfig.resolve(flags, Map.of(), null));
+    server = KvHoardServer.start(TestServers.config(dir, "32m", "0"));
     data = "127.0.0.1:" + server.dataAddress().getPort();
     http = "127.0.0.1:" + server.httpAddress().getPort();
   }

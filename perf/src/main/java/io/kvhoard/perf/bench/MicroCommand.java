@@ -2,6 +2,7 @@ package io.kvhoard.perf.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kvhoard.perf.ChronicleFlags;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -92,6 +93,7 @@ public final class MicroCommand implements Callable<Integer> {
     ChainedOptionsBuilder opts =
         new OptionsBuilder()
             .forks(forks)
+            .jvmArgsAppend(ChronicleFlags.JVM_ARGS.toArray(String[]::new))
             .warmupIterations(warmup)
             .warmupTime(TimeValue.milliseconds(timeMs))
             .measurementIterations(iterations)

@@ -1,5 +1,6 @@
 package io.kvhoard.perf.load;
 
+import io.kvhoard.perf.ChronicleFlags;
 import io.kvhoard.protocol.key.NamespaceId;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
@@ -19,21 +20,6 @@ import java.util.OptionalLong;
  * <p>Immutable and thread-safe.
  */
 final class KvHoard implements Target {
-  /** What a JVM running the block directory (Chronicle Map) needs on Java 17+. */
-  static final List<String> CHRONICLE_FLAGS =
-      List.of(
-          "--add-opens=java.base/java.lang=ALL-UNNAMED",
-          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-          "--add-opens=java.base/java.io=ALL-UNNAMED",
-          "--add-opens=java.base/java.util=ALL-UNNAMED",
-          "--add-opens=jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
-          "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-          "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-          "--add-exports=jdk.unsupported/sun.misc=ALL-UNNAMED",
-          "--add-exports=jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-          "-Dchronicle.analytics.disable=true",
-          "-Dchronicle.announcer.disable=true");
-
   private final InetSocketAddress address; // null: start one
   private final NamespaceId namespace;
   private final ByteBufAllocator alloc;
@@ -83,7 +69,7 @@ final class KvHoard implements Target {
     List<String> cmd = new ArrayList<>();
     cmd.add(java.toString());
     cmd.add("-Xmx512m");
-    cmd.addAll(CHRONICLE_FLAGS);
+    cmd.addAll(ChronicleFlags.JVM_ARGS);
     cmd.addAll(
         List.of(
             "-cp",

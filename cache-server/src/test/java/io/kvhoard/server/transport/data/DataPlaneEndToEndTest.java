@@ -14,16 +14,14 @@ import io.kvhoard.protocol.frame.FrameStatus;
 import io.kvhoard.protocol.frame.Opcode;
 import io.kvhoard.protocol.key.NamespaceId;
 import io.kvhoard.server.KvHoardServer;
-import io.kvhoard.server.config.ServerConfig;
+import io.kvhoard.server.TestServers;
 import io.kvhoard.server.config.Setting;
 import io.kvhoard.server.store.host.HostTier;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,16 +49,10 @@ class DataPlaneEndToEndTest {
 
   @BeforeEach
   void start() throws Exception {
-    Map<Setting, String> flags = new EnumMap<>(Setting.class);
-    flags.put(Setting.DATA_DIR, dir.toString());
-    flags.put(Setting.DATA_PORT, "0");
-    flags.put(Setting.GRPC_PORT, "0");
-    flags.put(Setting.HTTP_PORT, "0");
-    flags.put(Setting.HOST_CAPACITY, "64m");
-    flags.put(Setting.DISK_CAPACITY, "128m");
-    flags.put(Setting.MAX_FRAME, "16m");
-    flags.put(Setting.REQUEST_TIMEOUT, "1s");
-    server = KvHoardServer.start(ServerConfig.resolve(flags, Map.of(), null));
+    server =
+        KvHoardServer.start(
+            TestServers.config(
+                dir, "64m", "128m", Setting.MAX_FRAME, "16m", Setting.REQUEST_TIMEOUT, "1s"));
     data = server.dataAddress();
   }
 
