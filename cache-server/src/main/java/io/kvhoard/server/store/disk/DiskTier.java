@@ -57,13 +57,15 @@ import org.rocksdb.WriteBatch;
  * meta record are written in one {@code WriteBatch}, and {@code atomic_flush} persists the
  * memtables of both families as one unit, so after a crash a meta record never exists without its
  * data (a crash loses whole recent blocks, never half of one); (2) every read checks the block's
- * length and CRC32C against its meta record (and RocksDB checks its own block and blob checksums
- * underneath), and a block that fails is deleted, counted ({@link #checksumFailures()}) and read as
- * a miss; (3) keys are never overwritten (first writer wins), so a removal undone by a crash only
- * brings back a block that is still the right bytes for its key. RocksDB's paranoid checks are off
- * so that a corrupt file costs the blocks in it, not the whole store; a store whose manifest or
- * meta family is unreadable is discarded at start-up (logged, {@link #discardedCorruptStore()}) and
- * starts empty.
+ * length and CRC32C against its meta record (RocksDB checks its own checksums of the meta record;
+ * the block's bytes are read with RocksDB's checks off, as our CRC32C covers exactly them and
+ * RocksDB's blob checksum, in software in the portable rocksdbjni build, halved read throughput),
+ * and a block that fails is deleted, counted ({@link #checksumFailures()}) and read as a miss; (3)
+ * keys are never overwritten (first writer wins), so a removal undone by a crash only brings back a
+ * block that is still the right bytes for its key. RocksDB's paranoid checks are off so that a
+ * corrupt file costs the blocks in it, not the whole store; a store whose manifest or meta family
+ * is unreadable is discarded at start-up (logged, {@link #discardedCorruptStore()}) and starts
+ * empty.
  *
  * <p><b>Checksums at commit.</b> {@link BlockWriter#commit} computes the CRC32C of the staged bytes
  * and refuses a block whose checksum differs from the one given (an {@link
@@ -378,7 +380,12 @@ public final class DiskTier implements Tier {
       checkOpen();
       byte[] k = BlockMeta.encodeKey(key);
       Snapshot snapshot = store.db.getSnapshot();
-      try (ReadOptions at = new ReadOptions().setSnapshot(snapshot)) {
+      // The bytes skip RocksDB's checksums: readData checks their CRC32C, which catches what
+      // RocksDB's blob checksum would (in software here, at about the disk's speed), and a damaged
+      // index entry reads as a miss, wrong bytes or RocksDB's Corruption, each dropped.
+      try (ReadOptions at = new ReadOptions().setSnapshot(snapshot);
+          ReadOptions unverified =
+              new ReadOptions().setSnapshot(snapshot).setVerifyChecksums(false)) {
         BlockMeta meta;
         try {
           byte[] value = store.db.get(store.meta, at, k);
@@ -396,7 +403,7 @@ public final class DiskTier implements Tier {
           drop(key, k, null, "its meta record is unreadable");
           return null;
         }
-        return readData(key, k, meta, at);
+        return readData(key, k, meta, unverified);
       } finally {
         store.db.releaseSnapshot(snapshot);
       }
