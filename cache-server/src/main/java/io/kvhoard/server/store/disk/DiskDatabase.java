@@ -166,6 +166,15 @@ final class DiskDatabase implements AutoCloseable {
     db.flush(flushOptions, List.of(blocks, meta));
   }
 
+  /**
+   * Compacts the {@code blocks} family (keys and blob references only, so it is small): drops
+   * removed blocks, whose blob files are deleted once nothing refers to them, and relocates live
+   * blobs out of the oldest blob files (blob garbage collection). Waits until done.
+   */
+  void compactBlocks() throws RocksDBException {
+    db.compactRange(blocks);
+  }
+
   /** Memtables switched out for flushing and not yet on disk, in both column families. */
   long unflushedMemtables() throws RocksDBException {
     return db.getLongProperty(blocks, "rocksdb.num-immutable-mem-table")

@@ -87,7 +87,8 @@ import org.rocksdb.WriteBatch;
  * the sum of the lengths of committed blocks and open reservations. Files take somewhat more (keys,
  * indexes, blob garbage not yet collected); size the capacity below the free space of the disk. A
  * lease holds a private copy, so {@link #remove} frees a block's space at once even while it is
- * leased.
+ * leased. The disk space of removed blocks comes back at the compactions RocksDB runs as writes go
+ * on, or at once with {@link #compact()}.
  *
  * <p><b>Threads.</b> {@link #read} and {@link BlockWriter#commit} run on the caller's {@link
  * Builder#executor executor}; {@link #contains}, {@link #remove} and {@link BlockWriter#write} (a
@@ -239,6 +240,30 @@ public final class DiskTier implements Tier {
       flushNow();
     } catch (RocksDBException e) {
       throw failure("could not flush blocks to disk", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Gives back the disk space of removed blocks now. A removal frees its block's logical space at
+   * once, but the bytes stay in their blob file until a compaction of the block index drops the
+   * removed keys: then blob files that hold only removed blocks are deleted, and live blocks in the
+   * oldest quarter of the blob files are rewritten so that those files go too. RocksDB compacts by
+   * itself every few flushes, so a tier that keeps writing needs no call; a tier that removed many
+   * blocks and then sits idle keeps their files until this is called. Flushes first, then compacts,
+   * on the calling thread, until done.
+   *
+   * @throws StoreException if the flush or the compaction failed (disk full or failing)
+   */
+  public void compact() throws StoreException {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      flushNow();
+      store.compactBlocks();
+    } catch (RocksDBException e) {
+      throw failure("could not compact the block index", e);
     } finally {
       lifecycle.readLock().unlock();
     }
