@@ -93,9 +93,9 @@ import org.rocksdb.WriteBatch;
  * <p><b>Threads.</b> {@link #read} and {@link BlockWriter#commit} run on the caller's {@link
  * Builder#executor executor}; {@link #contains}, {@link #remove} and {@link BlockWriter#write} (a
  * memory copy) run on the calling thread. RocksDB runs its flushes and compactions on its own
- * native background threads (at most two jobs). A write that RocksDB stalls (flushes behind, disk
- * full) is retried until {@link Builder#writeTimeout} and then fails, and flushes wait no longer
- * either, so no thread waits forever on a full disk.
+ * native background threads (two flushes at a time). A write that RocksDB stalls (flushes behind,
+ * disk full) is retried until {@link Builder#writeTimeout} and then fails, and flushes wait no
+ * longer either, so no thread waits forever on a full disk.
  *
  * <p>Thread-safe, per the {@link Tier} contract. Commits and removals of one key are serialized by
  * a striped lock (so two concurrent commits cannot both win); reads take a RocksDB snapshot, so
