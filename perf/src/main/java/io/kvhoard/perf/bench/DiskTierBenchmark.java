@@ -62,10 +62,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p><b>Reads</b> ({@code op=read}). A 1 GiB data set is written and synced before the measurement;
  * {@code tier} reads it block by block (read, lease, release: the block lands in a direct buffer,
  * its CRC32C checked), {@code baselineFileChannel} reads a file of the same bytes block by block,
- * both cycling through the set. Reads come from the device, not the page cache: with direct I/O
- * nothing is cached; where the filesystem refuses direct I/O both sides drop the page cache before
- * each iteration ({@code /proc/sys/vm/drop_caches}, needs root; the benchmark fails rather than
- * measure the cache).
+ * both cycling through the set in the same order. The set's keys ascend, so the tier's blob files
+ * hold the blocks in the order they are read, as the baseline's file does (real prefix keys are
+ * random, so a prompt's blocks lie scattered in their blob files; this benchmark leaves that out).
+ * Reads come from the device, not the page cache: with direct I/O nothing is cached; where the
+ * filesystem refuses direct I/O both sides drop the page cache before each iteration ({@code
+ * /proc/sys/vm/drop_caches}, needs root; the benchmark fails rather than measure the cache).
  *
  * <p><b>Direct I/O.</b> The baseline uses whatever the tier chose on the filesystem ({@link
  * DiskTier#directIo()}, asked of a tier opened in the same directory): {@code O_DIRECT} ({@link
@@ -197,7 +199,7 @@ public class DiskTierBenchmark {
       if (!c.writes()) {
         readSet = new StoreKey[(int) setBlocks];
         for (int i = 0; i < readSet.length; i++) {
-          readSet[i] = newKey();
+          readSet[i] = orderedKey(i);
           put(readSet[i]);
         }
         tier.flush();
@@ -238,6 +240,19 @@ public class DiskTierBenchmark {
     StoreKey newKey() {
       byte[] k = new byte[BlockKey.BYTES]; // random, like the SHA-256 prefix keys of real blocks
       new SplittableRandom(nextKey.incrementAndGet()).nextBytes(k);
+      return new StoreKey(NamespaceId.of(0, 1), BlockKey.of(k));
+    }
+
+    /**
+     * The read set's {@code i}th key: ascending, so that RocksDB, which writes each flush's blobs
+     * in key order, lays the set out on disk in the order it is read, as the baseline's file is.
+     */
+    static StoreKey orderedKey(long i) {
+      byte[] k = new byte[BlockKey.BYTES];
+      new SplittableRandom(i).nextBytes(k);
+      for (int b = 0; b < Long.BYTES; b++) {
+        k[b] = (byte) (i >>> (8 * (Long.BYTES - 1 - b))); // big-endian: byte order is number order
+      }
       return new StoreKey(NamespaceId.of(0, 1), BlockKey.of(k));
     }
 

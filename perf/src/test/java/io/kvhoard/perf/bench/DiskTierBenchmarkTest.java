@@ -92,6 +92,18 @@ class DiskTierBenchmarkTest {
   }
 
   @Test
+  void orderedKey_ascendsInUnsignedByteOrder_soTheSetLiesOnDiskInReadOrder() {
+    for (long i = 0; i < 5000; i++) {
+      assertTrue(
+          DiskTierBenchmark.TierState.orderedKey(i)
+                  .key()
+                  .compareTo(DiskTierBenchmark.TierState.orderedKey(i + 1).key())
+              < 0,
+          "key " + i);
+    }
+  }
+
+  @Test
   void newDirectory_tooLittleFreeSpace_failsSayingWhatToDo() {
     DiskTierBenchmark.Config c = config("write");
     c.freeBytesNeeded = Long.MAX_VALUE;
