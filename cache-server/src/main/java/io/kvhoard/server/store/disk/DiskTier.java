@@ -59,13 +59,15 @@ import org.rocksdb.WriteBatch;
  * meta record are written in one {@code WriteBatch}, and {@code atomic_flush} persists the
  * memtables of both families as one unit, so after a crash a meta record never exists without its
  * data (a crash loses whole recent blocks, never half of one); (2) every read checks the block's
- * length and CRC32C against its meta record (and RocksDB checks its own block and blob checksums
- * underneath), and a block that fails is deleted, counted ({@link #checksumFailures()}) and read as
- * a miss; (3) keys are never overwritten (first writer wins), so a removal undone by a crash only
- * brings back a block that is still the right bytes for its key. RocksDB's paranoid checks are off
- * so that a corrupt file costs the blocks in it, not the whole store; a store whose manifest or
- * meta family is unreadable is discarded at start-up (logged, {@link #discardedCorruptStore()}) and
- * starts empty.
+ * length and CRC32C against its meta record (RocksDB checks its own checksums of the meta record;
+ * the block's bytes are read with RocksDB's checks off, as our CRC32C covers exactly them and
+ * RocksDB's blob checksum, in software in the portable rocksdbjni build, halved read throughput),
+ * and a block that fails is deleted, counted ({@link #checksumFailures()}) and read as a miss; (3)
+ * keys are never overwritten (first writer wins), so a removal undone by a crash only brings back a
+ * block that is still the right bytes for its key. RocksDB's paranoid checks are off so that a
+ * corrupt file costs the blocks in it, not the whole store; a store whose manifest or meta family
+ * is unreadable is discarded at start-up (logged, {@link #discardedCorruptStore()}) and starts
+ * empty.
  *
  * <p><b>Checksums at commit.</b> {@link BlockWriter#commit} computes the CRC32C of the staged bytes
  * and refuses a block whose checksum differs from the one given (an {@link
@@ -87,14 +89,15 @@ import org.rocksdb.WriteBatch;
  * the sum of the lengths of committed blocks and open reservations. Files take somewhat more (keys,
  * indexes, blob garbage not yet collected); size the capacity below the free space of the disk. A
  * lease holds a private copy, so {@link #remove} frees a block's space at once even while it is
- * leased.
+ * leased. The disk space of removed blocks comes back at the compactions RocksDB runs as writes go
+ * on, or at once with {@link #compact()}.
  *
  * <p><b>Threads.</b> {@link #read} and {@link BlockWriter#commit} run on the caller's {@link
  * Builder#executor executor}; {@link #contains}, {@link #remove} and {@link BlockWriter#write} (a
  * memory copy) run on the calling thread. RocksDB runs its flushes and compactions on its own
- * native background threads (at most two jobs). A write that RocksDB stalls (flushes behind, disk
- * full) is retried until {@link Builder#writeTimeout} and then fails, and flushes wait no longer
- * either, so no thread waits forever on a full disk.
+ * native background threads (two flushes at a time). A write that RocksDB stalls (flushes behind,
+ * disk full) is retried until {@link Builder#writeTimeout} and then fails, and flushes wait no
+ * longer either, so no thread waits forever on a full disk.
  *
  * <p>Thread-safe, per the {@link Tier} contract. Commits and removals of one key are serialized by
  * a striped lock (so two concurrent commits cannot both win); reads take a RocksDB snapshot, so
@@ -239,6 +242,30 @@ public final class DiskTier implements Tier {
       flushNow();
     } catch (RocksDBException e) {
       throw failure("could not flush blocks to disk", e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Gives back the disk space of removed blocks now. A removal frees its block's logical space at
+   * once, but the bytes stay in their blob file until a compaction of the block index drops the
+   * removed keys: then blob files that hold only removed blocks are deleted, and live blocks in the
+   * oldest quarter of the blob files are rewritten so that those files go too. RocksDB compacts by
+   * itself every few flushes, so a tier that keeps writing needs no call; a tier that removed many
+   * blocks and then sits idle keeps their files until this is called. Flushes first, then compacts,
+   * on the calling thread, until done.
+   *
+   * @throws StoreException if the flush or the compaction failed (disk full or failing)
+   */
+  public void compact() throws StoreException {
+    lifecycle.readLock().lock();
+    try {
+      checkOpen();
+      flushNow();
+      store.compactBlocks();
+    } catch (RocksDBException e) {
+      throw failure("could not compact the block index", e);
     } finally {
       lifecycle.readLock().unlock();
     }
@@ -414,7 +441,12 @@ public final class DiskTier implements Tier {
       checkOpen();
       byte[] k = BlockMeta.encodeKey(key);
       Snapshot snapshot = store.db.getSnapshot();
-      try (ReadOptions at = new ReadOptions().setSnapshot(snapshot)) {
+      // The bytes skip RocksDB's checksums: readData checks their CRC32C, which catches what
+      // RocksDB's blob checksum would (in software here, at about the disk's speed), and a damaged
+      // index entry reads as a miss, wrong bytes or RocksDB's Corruption, each dropped.
+      try (ReadOptions at = new ReadOptions().setSnapshot(snapshot);
+          ReadOptions unverified =
+              new ReadOptions().setSnapshot(snapshot).setVerifyChecksums(false)) {
         BlockMeta meta;
         try {
           byte[] value = store.db.get(store.meta, at, k);
@@ -432,7 +464,7 @@ public final class DiskTier implements Tier {
           drop(key, k, null, "its meta record is unreadable");
           return null;
         }
-        return readData(key, k, meta, at);
+        return readData(key, k, meta, unverified);
       } finally {
         store.db.releaseSnapshot(snapshot);
       }

@@ -233,6 +233,54 @@ class DiskTierTest extends TierContractTest {
     assertThrows(NoSpaceException.class, () -> tier.reserve(key(100), 1));
   }
 
+  /**
+   * Removing most blocks frees their logical space at once and their disk space at {@link
+   * DiskTier#compact()}: the blob files that held only removed blocks are deleted, and the blocks
+   * left read back bit-exact.
+   */
+  @Test
+  void compact_afterRemovingMostBlocks_blobFilesShrinkToTheLiveBlocks() throws Exception {
+    tier.close();
+    tier = builder(dir(), 1L << 30).writeBufferBytes(1 << 20).build(); // a blob file per MiB
+    int size = 256 * 1024;
+    for (int i = 0; i < 64; i++) {
+      assertTrue(put(key(i), bytesOf(i, size)));
+    }
+    disk().flush();
+    long written = blobBytes(dir());
+    assertTrue(written >= 64L * size, "every block is in a blob file: " + written);
+    for (int i = 0; i < 56; i++) {
+      assertTrue(tier.remove(key(i)));
+    }
+    assertEquals(8L * size, tier.usedBytes(), "logical space comes back at once");
+
+    disk().compact();
+    long left = blobBytes(dir());
+    assertTrue(
+        left <= 8L * size + (2 << 20),
+        "blob files shrink to the live blocks (2 MiB slack for partly live files): "
+            + written
+            + " -> "
+            + left
+            + " bytes");
+    for (int i = 56; i < 64; i++) {
+      assertArrayEquals(bytesOf(i, size), get(key(i)), "block " + i);
+    }
+  }
+
+  /** Bytes of the blob files in a store's directory. */
+  private static long blobBytes(Path d) throws IOException {
+    try (Stream<Path> all = Files.list(d)) {
+      long sum = 0;
+      for (Path p : (Iterable<Path>) all::iterator) {
+        if (p.toString().endsWith(".blob")) {
+          sum += Files.size(p);
+        }
+      }
+      return sum;
+    }
+  }
+
   // ---- restarts -----------------------------------------------------------------------------
 
   @Test
