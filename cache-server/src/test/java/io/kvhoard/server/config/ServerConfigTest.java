@@ -1,6 +1,7 @@
 package io.kvhoard.server.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,7 +69,9 @@ class ServerConfigTest {
     assertEquals(64 << 20, c.maxFrame());
     assertEquals(Duration.ofMillis(1500), c.shutdownGrace());
     assertEquals(Duration.ofMinutes(2), c.idleTimeout());
-    assertTrue(c.hostPretouch(), "pre-touch is on by default");
+    assertFalse(c.hostPretouch(), "pre-touch is off by default");
+    assertTrue(
+        ServerConfig.resolve(flags(Setting.HOST_PRETOUCH, "yes"), Map.of(), null).hostPretouch());
     assertThrows(
         ConfigException.class,
         () -> ServerConfig.resolve(flags(Setting.HOST_PRETOUCH, "maybe"), Map.of(), null));

@@ -87,7 +87,9 @@ final class KvHoard implements Target {
             "--host-capacity",
             Long.toString(hostCapacity),
             "--disk-capacity",
-            "0"));
+            "0",
+            "--host-pretouch",
+            "true"));
     return cmd;
   }
 
