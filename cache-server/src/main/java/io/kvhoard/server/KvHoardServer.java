@@ -167,6 +167,8 @@ public final class KvHoardServer implements AutoCloseable {
             .blockTokens(config.blockTokens())
             .timeouts(config.requestTimeout(), config.idleTimeout(), config.shutdownGrace())
             .build();
+    registry.gauge(
+        "kvhoard.data.inflight.bytes", java.util.List.of(), this, s -> s.inflightBytes());
     try {
       dataAddress = dataPlane.start();
     } catch (InterruptedException e) {

@@ -81,6 +81,8 @@ class KvHoardServerTest {
       assertTrue(metrics.contains("kvhoard_tier_capacity_bytes{tier=\"host\"} 4194304"), metrics);
       assertTrue(metrics.contains("kvhoard_store_puts_total 30"), metrics);
       assertTrue(metrics.contains("kvhoard_data_connections"), metrics);
+      assertTrue(metrics.contains("kvhoard_data_inflight_bytes 0.0"), metrics);
+      assertTrue(metrics.contains("kvhoard_tier_demotions_total{tier=\"host\"}"), metrics);
       ManagedChannel ch =
           NettyChannelBuilder.forAddress("127.0.0.1", s.grpcAddress().getPort())
               .usePlaintext()
