@@ -347,6 +347,32 @@ public final class HostTier implements Tier {
     }
   }
 
+  /**
+   * Whether the tmpfs has room for the whole tier: a mapping larger than its free space would fault
+   * (SIGBUS) on the first write past it, so the tier takes direct buffers instead.
+   */
+  private static boolean roomFor(Path dir, long bytes) {
+    try {
+      long free = Files.getFileStore(dir).getUsableSpace();
+      if (free >= bytes) {
+        return true;
+      }
+      System.getLogger(HostTier.class.getName())
+          .log(
+              System.Logger.Level.WARNING,
+              "host tier: "
+                  + dir
+                  + " has "
+                  + free
+                  + " bytes free, less than the "
+                  + bytes
+                  + " asked for; using direct buffers (bounded by -XX:MaxDirectMemorySize)");
+      return false;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
   /** Builds a {@link HostTier}; validates eagerly. Not thread-safe. */
   public static final class Builder {
     private long capacityBytes;
@@ -403,6 +429,7 @@ public final class HostTier implements Tier {
           sharedMemoryDirectory != null
                   && Files.isDirectory(sharedMemoryDirectory)
                   && Files.isWritable(sharedMemoryDirectory)
+                  && roomFor(sharedMemoryDirectory, capacityBytes)
               ? sharedMemoryDirectory
               : null;
       return new HostTier(HostMemory.allocate(capacityBytes, pageSize, shm, pretouch));

@@ -131,4 +131,34 @@ class HostTierTest extends TierContractTest {
       }
     }
   }
+
+  /** A tmpfs smaller than the tier: direct buffers instead of a mapping that would fault. */
+  @Test
+  void build_sharedMemoryTooSmall_fallsBackToDirectBuffers(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path small = dir.resolve("shm");
+    java.nio.file.Files.createDirectories(small);
+    Process mount =
+        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
+            .redirectErrorStream(true)
+            .start();
+    mount.getInputStream().readAllBytes();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        mount.waitFor() == 0, "mounting a tmpfs needs root");
+    try (HostTier t =
+        HostTier.newBuilder()
+            .capacityBytes(4 << 20)
+            .pageSize(PAGE)
+            .sharedMemoryDirectory(small)
+            .build()) {
+      assertFalse(t.sharedMemory(), "4 MiB cannot be mapped from a 1 MiB tmpfs");
+      byte[] data = bytesOf(3, 2 << 20);
+      try (io.kvhoard.server.store.BlockWriter w = t.reserve(key(3), data.length)) {
+        w.write(0, io.netty.buffer.Unpooled.wrappedBuffer(data)).join();
+        assertTrue(w.commit(crc(data)).join());
+      }
+    } finally {
+      new ProcessBuilder("umount", small.toString()).start().waitFor();
+    }
+  }
 }
