@@ -16,12 +16,38 @@ import java.util.Map;
  * request to its cache when it is routed (the "projected" cache) and schedules the resulting block
  * events for the request's finish time: prefill times and hits are then exactly those of an
  * event-by-event simulation, while routers that learn from events see changes only when they
- * happen. Not thread-safe: one simulation thread.
+ * happen. A request's own held blocks are touched before its new blocks are inserted, so they are
+ * not evicted to make room for it (vLLM does not free a running request's blocks); events keep the
+ * order of the changes, since a block can be evicted and stored again by one request. Not
+ * thread-safe: one simulation thread.
  */
 final class Pod {
-  /** A pod's cache changes from one request, published when it finishes. */
-  record Change(
-      double finishSeconds, int pod, long seq, long[] stored, long[] parents, long[] removed) {}
+  /**
+   * A pod's cache changes from one request, in the order they happened, published when it finishes:
+   * {@code blocks[i]} was stored (with parent {@code parents[i]}) or, where {@code parents[i] ==
+   * REMOVED}, evicted.
+   */
+  record Change(double finishSeconds, int pod, long seq, long[] blocks, long[] parents) {
+    static final long REMOVED = Long.MIN_VALUE;
+
+    long[] stored() {
+      return select(false);
+    }
+
+    long[] removed() {
+      return select(true);
+    }
+
+    private long[] select(boolean removed) {
+      List<Long> out = new ArrayList<>();
+      for (int i = 0; i < blocks.length; i++) {
+        if ((parents[i] == REMOVED) == removed) {
+          out.add(blocks[i]);
+        }
+      }
+      return out.stream().mapToLong(Long::longValue).toArray();
+    }
+  }
 
   private final int index;
   private final long capacityBlocks;
@@ -98,29 +124,32 @@ final class Pod {
     outstandingTokens += r.inputTokens();
     served++;
 
+    // The request's cached blocks are in use while it runs, so they are touched first and its new
+    // blocks evict other requests' blocks (vLLM does not free a running request's blocks).
     long[] blocks = r.blocks();
-    List<long[]> stored = new ArrayList<>();
-    List<Long> removed = new ArrayList<>();
+    for (long b : blocks) {
+      cache.get(b);
+    }
+    List<long[]> ops = new ArrayList<>();
     for (int i = 0; i < blocks.length; i++) {
       long parent = i == 0 ? blocks[0] : blocks[i - 1];
-      if (cache.get(blocks[i]) == null) {
+      if (!cache.containsKey(blocks[i])) {
         cache.put(blocks[i], parent);
-        stored.add(new long[] {blocks[i], parent});
+        ops.add(new long[] {blocks[i], parent});
         if (cache.size() > capacityBlocks) {
           Iterator<Map.Entry<Long, Long>> eldest = cache.entrySet().iterator();
-          removed.add(eldest.next().getKey());
+          ops.add(new long[] {eldest.next().getKey(), Change.REMOVED});
           eldest.remove();
         }
       }
     }
-    long[] s = new long[stored.size()];
-    long[] p = new long[stored.size()];
-    for (int i = 0; i < s.length; i++) {
-      s[i] = stored.get(i)[0];
-      p[i] = stored.get(i)[1];
+    long[] keys = new long[ops.size()];
+    long[] parents = new long[ops.size()];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = ops.get(i)[0];
+      parents[i] = ops.get(i)[1];
     }
-    return new Change(
-        finish, index, seq, s, p, removed.stream().mapToLong(Long::longValue).toArray());
+    return new Change(finish, index, seq, keys, parents);
   }
 
   /** Finish time of the request served last (or 0). */

@@ -137,11 +137,12 @@ public final class RouteSimulation {
 
   private static void publish(Pod.Change c, Pod[] pod, PodEvents events) {
     double t = c.finishSeconds();
-    for (int i = 0; i < c.stored().length; i++) {
-      events.blockStored(c.pod(), c.stored()[i], c.parents()[i], t);
-    }
-    for (long b : c.removed()) {
-      events.blockRemoved(c.pod(), b, t);
+    for (int i = 0; i < c.blocks().length; i++) {
+      if (c.parents()[i] == Pod.Change.REMOVED) {
+        events.blockRemoved(c.pod(), c.blocks()[i], t);
+      } else {
+        events.blockStored(c.pod(), c.blocks()[i], c.parents()[i], t);
+      }
     }
     pod[c.pod()].advance(t);
     events.loadReported(c.pod(), pod[c.pod()].outstandingRequests(), t);
