@@ -3,6 +3,7 @@ package io.kvhoard.perf;
 import io.kvhoard.perf.bench.MicroCommand;
 import io.kvhoard.perf.load.BlocksCommand;
 import io.kvhoard.perf.sim.HitRatioCommand;
+import io.kvhoard.perf.sim.route.RouteSimCommand;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       MicroCommand.class,
       HitRatioCommand.class,
+      RouteSimCommand.class,
       BlocksCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -196,7 +196,7 @@ public final class HitRatioCommand implements Callable<Integer> {
   }
 
   /** {@code 10000000} as {@code 10M}; other counts as they are. */
-  static String formatTokens(long tokens) {
+  public static String formatTokens(long tokens) {
     if (tokens % 1_000_000_000 == 0) {
       return tokens / 1_000_000_000 + "G";
     } else if (tokens % 1_000_000 == 0) {
@@ -212,7 +212,7 @@ public final class HitRatioCommand implements Callable<Integer> {
    *
    * @throws IllegalArgumentException saying what is accepted
    */
-  static long parseTokens(String text) {
+  public static long parseTokens(String text) {
     Matcher m = TOKENS.matcher(text.trim());
     if (!m.matches()) {
       throw new IllegalArgumentException(

@@ -20,18 +20,22 @@ import java.util.Set;
  * A request trace in Mooncake's format (Qin et al., "Mooncake: Trading More Storage for Less
  * Computation", FAST'25): one JSON object per line, {@code {"timestamp", "input_length",
  * "output_length", "hash_ids": [...]}}, where {@code hash_ids[i]} names the whole prefix of blocks
- * 0 to i, so {@code hash_ids[i-1]} is block i's parent. Immutable.
+ * 0 to i, so {@code hash_ids[i-1]} is block i's parent. Immutable. Public for the routing simulator
+ * ({@code sim.route}).
  */
-final class Trace {
+public final class Trace {
   private final String name;
   private final int blockTokens;
   private final long[] inputTokens;
   private final long[][] blocks;
+  private final long[] timestampsMs;
   private final long totalBlocks;
   private final long totalTokens;
 
-  private Trace(String name, int blockTokens, long[] inputTokens, long[][] blocks) {
+  private Trace(
+      String name, int blockTokens, long[] inputTokens, long[][] blocks, long[] timestampsMs) {
     this.name = name;
+    this.timestampsMs = timestampsMs;
     this.blockTokens = blockTokens;
     this.inputTokens = inputTokens;
     this.blocks = blocks;
@@ -50,9 +54,25 @@ final class Trace {
    *
    * @throws IllegalArgumentException naming the request at fault
    */
-  static Trace of(String name, int blockTokens, long[] inputTokens, long[][] blocks) {
-    if (inputTokens.length != blocks.length) {
-      throw new IllegalArgumentException("inputTokens and blocks differ in length");
+  public static Trace of(String name, int blockTokens, long[] inputTokens, long[][] blocks) {
+    return of(name, blockTokens, inputTokens, blocks, new long[blocks.length]);
+  }
+
+  /**
+   * Builds a trace from its parts, with arrival timestamps in milliseconds, checked like a file's
+   * lines.
+   *
+   * @throws IllegalArgumentException naming the request at fault
+   */
+  public static Trace of(
+      String name, int blockTokens, long[] inputTokens, long[][] blocks, long[] timestampsMs) {
+    if (inputTokens.length != blocks.length || timestampsMs.length != blocks.length) {
+      throw new IllegalArgumentException("inputTokens, blocks and timestamps differ in length");
+    }
+    for (int r = 0; r < timestampsMs.length; r++) {
+      if (timestampsMs[r] < 0) {
+        throw new IllegalArgumentException("request " + r + ": negative timestamp");
+      }
     }
     Map<Long, Long> parents = new HashMap<>();
     for (int r = 0; r < blocks.length; r++) {
@@ -61,7 +81,7 @@ final class Trace {
         throw new IllegalArgumentException("request " + r + ": " + problem);
       }
     }
-    return new Trace(name, blockTokens, inputTokens.clone(), blocks.clone());
+    return new Trace(name, blockTokens, inputTokens.clone(), blocks.clone(), timestampsMs.clone());
   }
 
   /**
@@ -71,10 +91,11 @@ final class Trace {
    *     file holds no request
    * @throws NoSuchFileException if there is no such file
    */
-  static Trace read(Path file, int blockTokens) throws IOException {
+  public static Trace read(Path file, int blockTokens) throws IOException {
     ObjectMapper mapper = new ObjectMapper();
     List<long[]> blocks = new ArrayList<>();
     List<Long> tokens = new ArrayList<>();
+    List<Long> times = new ArrayList<>();
     Map<Long, Long> parents = new HashMap<>();
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       int lineNo = 0;
@@ -97,6 +118,15 @@ final class Trace {
         if (len == null || !len.canConvertToExactIntegral() || !len.canConvertToLong()) {
           throw new TraceFormatException(file, lineNo, "no integer \"input_length\"");
         }
+        JsonNode ts = o.get("timestamp");
+        long timestamp = 0;
+        if (ts != null) {
+          if (!ts.isNumber() || !ts.canConvertToLong() || ts.asDouble() < 0) {
+            throw new TraceFormatException(
+                file, lineNo, "\"timestamp\" is not a non-negative number of ms: " + ts);
+          }
+          timestamp = Math.round(ts.asDouble());
+        }
         JsonNode ids = o.get("hash_ids");
         if (ids == null || !ids.isArray()) {
           throw new TraceFormatException(file, lineNo, "no \"hash_ids\" array");
@@ -116,6 +146,7 @@ final class Trace {
         }
         blocks.add(request);
         tokens.add(len.asLong());
+        times.add(timestamp);
       }
     }
     if (blocks.isEmpty()) {
@@ -125,7 +156,8 @@ final class Trace {
         String.valueOf(file.getFileName()),
         blockTokens,
         tokens.stream().mapToLong(Long::longValue).toArray(),
-        blocks.toArray(new long[0][]));
+        blocks.toArray(new long[0][]),
+        times.stream().mapToLong(Long::longValue).toArray());
   }
 
   private static String check(
@@ -163,32 +195,37 @@ final class Trace {
     return null;
   }
 
-  String name() {
+  public String name() {
     return name;
   }
 
-  int blockTokens() {
+  public int blockTokens() {
     return blockTokens;
   }
 
-  int requests() {
+  public int requests() {
     return blocks.length;
   }
 
   /** The request's block ids, first to last; do not modify. */
-  long[] blocks(int request) {
+  public long[] blocks(int request) {
     return blocks[request];
   }
 
-  long inputTokens(int request) {
+  public long inputTokens(int request) {
     return inputTokens[request];
   }
 
-  long totalBlocks() {
+  /** The request's arrival time in the trace, in milliseconds (0 if the line had none). */
+  public long timestampMs(int request) {
+    return timestampsMs[request];
+  }
+
+  public long totalBlocks() {
     return totalBlocks;
   }
 
-  long totalTokens() {
+  public long totalTokens() {
     return totalTokens;
   }
 

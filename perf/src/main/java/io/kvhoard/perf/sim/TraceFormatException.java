@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /** A trace file that is not what {@link Trace} reads; the message names the file and line. */
-final class TraceFormatException extends IOException {
+public final class TraceFormatException extends IOException {
   private static final long serialVersionUID = 1L;
 
   private final int line;

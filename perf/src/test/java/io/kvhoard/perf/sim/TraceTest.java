@@ -44,6 +44,22 @@ class TraceTest {
     assertEquals(1512, t.totalTokens());
     assertEquals(2, t.distinctBlocks());
     assertEquals("t.jsonl", t.name());
+    assertEquals(0, t.timestampMs(0));
+    assertEquals(3, t.timestampMs(1));
+  }
+
+  @Test
+  void read_timestamps_absentIsZeroNegativeOrTextRejected() throws IOException {
+    Trace t = Trace.read(file("{\"input_length\": 512, \"hash_ids\": [7]}"), 512);
+    assertEquals(0, t.timestampMs(0));
+    assertTrue(
+        bad("{\"timestamp\": -1, \"input_length\": 512, \"hash_ids\": [7]}")
+            .getMessage()
+            .contains("line 1: \"timestamp\""));
+    assertTrue(
+        bad("{\"timestamp\": \"x\", \"input_length\": 512, \"hash_ids\": [7]}")
+            .getMessage()
+            .contains("\"timestamp\" is not"));
   }
 
   @Test
