@@ -5,28 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.kvhoard.perf.PerfCommand;
+import io.kvhoard.perf.PerfRun;
+import io.kvhoard.perf.PerfRun.Result;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** Runs {@code kvhoard-perf blocks} in-process against the raw pump and a fake kvhoard. */
 class BlocksCommandTest {
-  private record Result(int status, String out, String err) {}
 
   private static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = new CommandLine(new PerfCommand());
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int status = cl.execute(args);
-    return new Result(status, out.toString(), err.toString());
+    return PerfRun.run(args);
   }
 
   private static List<JsonNode> json(String out) throws IOException {

@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.kvhoard.perf.PerfCommand;
+import io.kvhoard.perf.PerfRun;
+import io.kvhoard.perf.PerfRun.Result;
 import io.kvhoard.perf.sim.Trace;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +17,9 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Runs {@code kvhoard-perf routesim} in-process on a small trace. */
 class RouteSimCommandTest {
-  private record Result(int status, String out, String err) {}
 
   @TempDir Path dir;
   private Path trace;
@@ -50,13 +47,7 @@ class RouteSimCommandTest {
   }
 
   private static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = new CommandLine(new PerfCommand());
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int status = cl.execute(args);
-    return new Result(status, out.toString(), err.toString());
+    return PerfRun.run(args);
   }
 
   @Test
