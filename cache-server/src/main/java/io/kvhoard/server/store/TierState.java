@@ -1,7 +1,9 @@
 package io.kvhoard.server.store;
 
 import io.kvhoard.server.store.eviction.EvictionPolicy;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
@@ -29,7 +31,11 @@ final class TierState {
   final LongAdder promotions = new LongAdder();
   final LongAdder readFailures = new LongAdder();
 
+  private static final int MAX_PENDING_ACCESSES = 4096;
+
   private final ReentrantLock policyLock = new ReentrantLock();
+  private final ConcurrentLinkedQueue<StoreKey> pendingAccesses = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pendingCount = new AtomicInteger();
   private final EvictionPolicy<StoreKey> policy;
 
   TierState(int index, Tier tier, EvictionPolicy<StoreKey> policy, double high, double low) {
@@ -44,24 +50,54 @@ final class TierState {
   void inserted(StoreKey key, StoreKey parent, long tokens) {
     policyLock.lock();
     try {
+      drainAccesses();
       policy.onInsert(key, parent, tokens);
     } finally {
       policyLock.unlock();
     }
   }
 
+  /**
+   * A hit: applied now if the policy is free, else queued for whoever takes the policy next (up to
+   * {@link #MAX_PENDING_ACCESSES}; beyond that the hint is dropped, as Caffeine drops reads under
+   * contention). A block that left the tier meanwhile is skipped.
+   */
   void accessed(StoreKey key) {
-    policyLock.lock();
+    if (policyLock.tryLock()) {
+      try {
+        drainAccesses();
+        touch(key);
+      } finally {
+        policyLock.unlock();
+      }
+    } else if (pendingCount.incrementAndGet() <= MAX_PENDING_ACCESSES) {
+      pendingAccesses.add(key);
+    } else {
+      pendingCount.decrementAndGet();
+    }
+  }
+
+  /** Applies queued hits; caller holds the policy lock. */
+  private void drainAccesses() {
+    StoreKey k;
+    while ((k = pendingAccesses.poll()) != null) {
+      pendingCount.decrementAndGet();
+      touch(k);
+    }
+  }
+
+  private void touch(StoreKey key) {
     try {
       policy.onAccess(key);
-    } finally {
-      policyLock.unlock();
+    } catch (IllegalArgumentException leftMeanwhile) {
+      // evicted or deleted between the read and now: nothing to refresh
     }
   }
 
   void removed(StoreKey key) {
     policyLock.lock();
     try {
+      drainAccesses();
       policy.onRemove(key);
     } finally {
       policyLock.unlock();
@@ -72,6 +108,7 @@ final class TierState {
   StoreKey victim(Predicate<StoreKey> first, Predicate<StoreKey> then) {
     policyLock.lock();
     try {
+      drainAccesses();
       StoreKey v = policy.victim(first);
       return v != null ? v : policy.victim(then);
     } finally {

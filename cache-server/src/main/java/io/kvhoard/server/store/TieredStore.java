@@ -57,13 +57,14 @@ import java.util.function.LongFunction;
  *
  * <h2>Concurrency</h2>
  *
- * <p>Thread-safe. Changes to a key's directory entry and to the policies' view of it happen
- * together under the key's stripe lock; the directory is the store's truth for readers, a tier's
- * copy exists before its directory bit and is removed after. Copies between tiers run without the
- * stripe lock and are published only if the entry still exists, so a delete that races a promotion
- * or demotion wins. Lock order: a tier's evict lock, then a colder tier's evict lock; stripe locks
- * are innermost except for the policy and directory locks they take. {@link #verify()} checks the
- * invariant (directory, tiers and policies agree) when the store is quiet.
+ * <p>Thread-safe. Changes to a key's directory entry and to the policies' residents happen together
+ * under the key's stripe lock (a read's recency is a hint, buffered to the policy without the
+ * stripe lock); the directory is the store's truth for readers, a tier's copy exists before its
+ * directory bit and is removed after. Copies between tiers run without the stripe lock and are
+ * published only if the entry still exists, so a delete that races a promotion or demotion wins.
+ * Lock order: a tier's evict lock, then a colder tier's evict lock; stripe locks are innermost
+ * except for the policy and directory locks they take. {@link #verify()} checks the invariant
+ * (directory, tiers and policies agree) when the store is quiet.
  *
  * <p>Eviction and promotion run on the executor given to the builder: it must not be the disk
  * tier's own I/O executor unless that has spare threads (an eviction waits for the disk write of
@@ -72,6 +73,9 @@ import java.util.function.LongFunction;
 public final class TieredStore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(TieredStore.class.getName());
   private static final int STRIPES = 1024;
+
+  /** The directory's last-access times are kept to this precision (they order restarts). */
+  private static final long LAST_ACCESS_GRANULARITY_MS = 1000;
 
   private final List<TierState> levels;
   private final TierState promoteTo; // the host tier, or null
@@ -271,7 +275,7 @@ public final class TieredStore implements AutoCloseable {
                   dropIfGone(lv, key);
                   return readFrom(key, e, next);
                 }
-                hit(lv, key, lease);
+                hit(lv, key, lease, e);
                 return CompletableFuture.completedFuture(lease);
               })
           .thenCompose(f -> f);
@@ -280,22 +284,21 @@ public final class TieredStore implements AutoCloseable {
     return CompletableFuture.completedFuture(null);
   }
 
-  private void hit(TierState lv, StoreKey key, BlockLease lease) {
+  private void hit(TierState lv, StoreKey key, BlockLease lease, DirectoryEntry e) {
     lv.hits.increment();
-    DirectoryEntry cur;
-    ReentrantLock stripe = stripe(key);
-    stripe.lock();
-    try {
-      long now = clock.millis();
-      cur = directory.update(key, x -> x == null ? null : x.accessedAt(now));
-      if (cur != null && cur.in(lv.kind)) {
-        lv.accessed(key);
+    // Reads take no stripe lock: recency goes to the policy through a buffer (a hint; a block
+    // evicted meanwhile is skipped), and the directory's last access is rewritten at most once a
+    // second per block, so a hot block does not serialise its readers on a map write.
+    long now = clock.millis();
+    DirectoryEntry cur = e;
+    if (now - e.lastAccessMillis() >= LAST_ACCESS_GRANULARITY_MS) {
+      try {
+        cur = directory.update(key, x -> x == null ? null : x.accessedAt(now));
+      } catch (StoreException cannotHappen) {
+        cur = null; // an update of an existing entry does not grow the map
       }
-    } catch (StoreException cannotHappen) {
-      cur = null; // an update of an existing entry does not grow the map
-    } finally {
-      stripe.unlock();
     }
+    lv.accessed(key);
     if (cur != null
         && promoteTo != null
         && promoteTo.index < lv.index
