@@ -10,10 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvhoard.perf.PerfRun;
 import io.kvhoard.perf.PerfRun.Result;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,24 +25,7 @@ class HitRatioCommandTest {
 
   @BeforeEach
   void writeTrace() throws IOException {
-    List<String> lines = new ArrayList<>();
-    Trace t = ReplayTest.randomTrace(7, 200);
-    for (int r = 0; r < t.requests(); r++) {
-      StringBuilder ids = new StringBuilder();
-      for (long id : t.blocks(r)) {
-        ids.append(ids.length() == 0 ? "" : ", ").append(id);
-      }
-      lines.add(
-          "{\"timestamp\": "
-              + r
-              + ", \"input_length\": "
-              + t.inputTokens(r)
-              + ", \"output_length\": 1, \"hash_ids\": ["
-              + ids
-              + "]}");
-    }
-    trace = dir.resolve("random.jsonl");
-    Files.write(trace, lines, StandardCharsets.UTF_8);
+    trace = TraceFiles.write(ReplayTest.randomTrace(7, 200), dir.resolve("random.jsonl"));
   }
 
   private static Result run(String... args) {

@@ -7,12 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvhoard.perf.PerfRun;
 import io.kvhoard.perf.PerfRun.Result;
-import io.kvhoard.perf.sim.Trace;
+import io.kvhoard.perf.sim.TraceFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,24 +24,8 @@ class RouteSimCommandTest {
 
   @BeforeEach
   void writeTrace() throws IOException {
-    List<String> lines = new ArrayList<>();
-    Trace t = RouteSimulationTest.randomTrace(3, 100, 10);
-    for (int r = 0; r < t.requests(); r++) {
-      StringBuilder ids = new StringBuilder();
-      for (long id : t.blocks(r)) {
-        ids.append(ids.length() == 0 ? "" : ", ").append(id);
-      }
-      lines.add(
-          "{\"timestamp\": "
-              + t.timestampMs(r)
-              + ", \"input_length\": "
-              + t.inputTokens(r)
-              + ", \"output_length\": 1, \"hash_ids\": ["
-              + ids
-              + "]}");
-    }
-    trace = dir.resolve("small.jsonl");
-    Files.write(trace, lines, StandardCharsets.UTF_8);
+    trace =
+        TraceFiles.write(RouteSimulationTest.randomTrace(3, 100, 10), dir.resolve("small.jsonl"));
   }
 
   private static Result run(String... args) {
