@@ -78,6 +78,25 @@ final class ClientCommands {
     }
   }
 
+  /**
+   * Sends one block request whose descriptors {@code blocks} adds, and returns the server's
+   * successful response (the caller releases it).
+   *
+   * @throws IOException if the server answered with an error frame
+   */
+  static Frame request(
+      FrameClient client, Connection c, Opcode op, java.util.function.Consumer<FrameBuilder> blocks)
+      throws IOException {
+    Frame req;
+    try (FrameBuilder b = Frame.newRequest(op, client.nextId(), c.namespaceId(), client.alloc())) {
+      blocks.accept(b);
+      req = b.build();
+    }
+    Frame reply = client.call(req);
+    check(reply);
+    return reply;
+  }
+
   static void check(Frame reply) throws IOException {
     if (reply.isError()) {
       String msg = reply.status() + ": " + reply.errorMessage();
@@ -116,14 +135,12 @@ final class ClientCommands {
       CRC32C crc = new CRC32C();
       crc.update(data);
       try (FrameClient client = c.connect()) {
-        Frame req;
-        try (FrameBuilder b =
-            Frame.newRequest(Opcode.PUT, client.nextId(), c.namespaceId(), client.alloc())) {
-          b.addPut(k, Unpooled.wrappedBuffer(data), (int) crc.getValue());
-          req = b.build();
-        }
-        Frame reply = client.call(req);
-        check(reply);
+        Frame reply =
+            request(
+                client,
+                c,
+                Opcode.PUT,
+                b -> b.addPut(k, Unpooled.wrappedBuffer(data), (int) crc.getValue()));
         try {
           BlockStatus s = reply.blockStatus(0);
           PrintWriter out = spec.commandLine().getOut();
@@ -167,14 +184,7 @@ final class ClientCommands {
     public Integer call() throws IOException {
       byte[] k = key(key);
       try (FrameClient client = c.connect()) {
-        Frame req;
-        try (FrameBuilder b =
-            Frame.newRequest(Opcode.GET, client.nextId(), c.namespaceId(), client.alloc())) {
-          b.addGet(k, 0);
-          req = b.build();
-        }
-        Frame reply = client.call(req);
-        check(reply);
+        Frame reply = request(client, c, Opcode.GET, b -> b.addGet(k, 0));
         try {
           BlockStatus s = reply.blockStatus(0);
           if (s == BlockStatus.NOT_FOUND) {
@@ -221,17 +231,16 @@ final class ClientCommands {
     @Override
     public Integer call() throws IOException {
       try (FrameClient client = c.connect()) {
-        Frame req;
-        try (FrameBuilder b =
-            Frame.newRequest(
-                Opcode.CONTAINS_PREFIX, client.nextId(), c.namespaceId(), client.alloc())) {
-          for (String k : keys) {
-            b.addKey(key(k));
-          }
-          req = b.build();
-        }
-        Frame reply = client.call(req);
-        check(reply);
+        Frame reply =
+            request(
+                client,
+                c,
+                Opcode.CONTAINS_PREFIX,
+                b -> {
+                  for (String k : keys) {
+                    b.addKey(key(k));
+                  }
+                });
         try {
           PrintWriter out = spec.commandLine().getOut();
           int held = 0;

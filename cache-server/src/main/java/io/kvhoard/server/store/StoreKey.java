@@ -17,6 +17,25 @@ public record StoreKey(NamespaceId namespace, BlockKey key) {
     Objects.requireNonNull(key, "key");
   }
 
+  /** Bytes of the binary form: namespace id, then block key. */
+  public static final int BYTES = NamespaceId.BYTES + BlockKey.BYTES;
+
+  /** The binary form ({@link #BYTES} bytes), the key of the disk tier's and directory's maps. */
+  public byte[] toBytes() {
+    byte[] out = new byte[BYTES];
+    namespace.writeTo(out, 0);
+    key.writeTo(out, NamespaceId.BYTES);
+    return out;
+  }
+
+  /** The key of a binary form, or {@code null} if {@code bytes} is not {@link #BYTES} long. */
+  public static StoreKey fromBytes(byte[] bytes) {
+    if (bytes == null || bytes.length != BYTES) {
+      return null;
+    }
+    return new StoreKey(NamespaceId.of(bytes, 0), BlockKey.of(bytes, NamespaceId.BYTES));
+  }
+
   @Override
   public String toString() {
     return namespace.toHex() + "/" + key.toHex();

@@ -1032,12 +1032,13 @@ public final class TieredStore implements AutoCloseable {
     long added = 0;
     List<StoreKey> conflicts = new ArrayList<>();
     for (TierState lv : levels) {
-      List<Object[]> found = new ArrayList<>();
-      lv.tier.forEachBlock((k, length, crc) -> found.add(new Object[] {k, length, crc}));
-      for (Object[] f : found) {
-        StoreKey k = (StoreKey) f[0];
-        long length = (Long) f[1];
-        int crc = (Integer) f[2];
+      record Found(StoreKey key, long length, int crc) {}
+      List<Found> found = new ArrayList<>();
+      lv.tier.forEachBlock((k, length, crc) -> found.add(new Found(k, length, crc)));
+      for (Found f : found) {
+        StoreKey k = f.key();
+        long length = f.length();
+        int crc = f.crc();
         DirectoryEntry before = directory.get(k);
         if (before != null && before.in(lv.kind)) {
           continue;

@@ -1,7 +1,5 @@
 package io.kvhoard.server.store.directory;
 
-import io.kvhoard.protocol.key.BlockKey;
-import io.kvhoard.protocol.key.NamespaceId;
 import io.kvhoard.server.store.StoreException;
 import io.kvhoard.server.store.StoreKey;
 import java.io.IOException;
@@ -36,7 +34,6 @@ import net.openhft.chronicle.map.ChronicleMapBuilder;
  */
 public final class BlockDirectory implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(BlockDirectory.class.getName());
-  static final int KEY_BYTES = NamespaceId.BYTES + BlockKey.BYTES;
 
   private final ChronicleMap<byte[], byte[]> map;
   private final Path file;
@@ -204,7 +201,7 @@ public final class BlockDirectory implements AutoCloseable {
     }
     return ChronicleMap.of(byte[].class, byte[].class)
         .name("kvhoard-block-directory")
-        .constantKeySizeBySample(new byte[KEY_BYTES])
+        .constantKeySizeBySample(new byte[StoreKey.BYTES])
         .constantValueSizeBySample(new byte[DirectoryEntry.BYTES])
         .entries(Math.max(entries, 1024))
         // Headroom beyond the planned count before a put fails (the store also evicts).
@@ -286,10 +283,10 @@ public final class BlockDirectory implements AutoCloseable {
         e -> {
           byte[] k = e.key().get();
           DirectoryEntry v = DirectoryEntry.decode(e.value().get());
-          if (v == null || k.length != KEY_BYTES) {
+          if (v == null || k.length != StoreKey.BYTES) {
             e.context().remove(e);
           } else {
-            action.accept(decode(k), v);
+            action.accept(StoreKey.fromBytes(k), v);
           }
         });
   }
@@ -356,15 +353,7 @@ public final class BlockDirectory implements AutoCloseable {
         e);
   }
 
-  static byte[] encode(StoreKey key) {
-    Objects.requireNonNull(key, "key");
-    byte[] out = new byte[KEY_BYTES];
-    key.namespace().writeTo(out, 0);
-    key.key().writeTo(out, NamespaceId.BYTES);
-    return out;
-  }
-
-  static StoreKey decode(byte[] k) {
-    return new StoreKey(NamespaceId.of(k, 0), BlockKey.of(k, NamespaceId.BYTES));
+  private static byte[] encode(StoreKey key) {
+    return Objects.requireNonNull(key, "key").toBytes();
   }
 }

@@ -63,6 +63,16 @@ public record DirectoryEntry(
     return (tiers & bit(tier)) != 0;
   }
 
+  /** The hottest tier holding a copy ({@link TierKind} is ordered hottest first), or null. */
+  public TierKind hottest() {
+    for (TierKind k : TierKind.values()) {
+      if (in(k)) {
+        return k;
+      }
+    }
+    return null;
+  }
+
   /** Whether no tier holds it (the entry should be removed). */
   public boolean nowhere() {
     return tiers == 0;

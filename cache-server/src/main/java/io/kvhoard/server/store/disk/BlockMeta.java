@@ -1,8 +1,5 @@
 package io.kvhoard.server.store.disk;
 
-import io.kvhoard.protocol.key.BlockKey;
-import io.kvhoard.protocol.key.NamespaceId;
-import io.kvhoard.server.store.StoreKey;
 import java.nio.ByteBuffer;
 
 /**
@@ -18,23 +15,8 @@ import java.nio.ByteBuffer;
  * @param generation the commit's generation
  */
 record BlockMeta(long length, int crc32c, long generation) {
-  static final int KEY_BYTES = NamespaceId.BYTES + BlockKey.BYTES;
   static final int VALUE_BYTES = 1 + 8 + 4 + 8;
   private static final byte FORMAT = 1;
-
-  static byte[] encodeKey(StoreKey key) {
-    byte[] out = new byte[KEY_BYTES];
-    key.namespace().writeTo(out, 0);
-    key.key().writeTo(out, NamespaceId.BYTES);
-    return out;
-  }
-
-  static StoreKey decodeKey(byte[] key) {
-    if (key.length != KEY_BYTES) {
-      return null;
-    }
-    return new StoreKey(NamespaceId.of(key, 0), BlockKey.of(key, NamespaceId.BYTES));
-  }
 
   byte[] encode() {
     return ByteBuffer.allocate(VALUE_BYTES)

@@ -1,6 +1,7 @@
 package io.kvhoard.server.store.disk;
 
 import io.kvhoard.server.store.StoreException;
+import io.kvhoard.server.store.StoreKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -222,7 +223,7 @@ final class DiskOpener {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] k = it.key();
         BlockMeta m = BlockMeta.decode(it.value());
-        if (m == null || BlockMeta.decodeKey(k) == null) {
+        if (m == null || StoreKey.fromBytes(k) == null) {
           malformed.add(k);
           continue;
         }

@@ -324,7 +324,7 @@ public final class DiskTier implements Tier {
     lifecycle.readLock().lock();
     try {
       checkOpen();
-      return BlockMeta.decode(store.db.get(store.meta, BlockMeta.encodeKey(key))) != null;
+      return BlockMeta.decode(store.db.get(store.meta, key.toBytes())) != null;
     } catch (RocksDBException e) {
       // contains() has no error channel: a block the medium cannot answer for is not held.
       LOG.log(Level.WARNING, "disk tier: could not look up " + key + ": " + e.getMessage());
@@ -358,7 +358,7 @@ public final class DiskTier implements Tier {
     try (ReadOptions ro = new ReadOptions().setFillCache(false);
         RocksIterator it = store.db.newIterator(store.meta, ro)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
-        StoreKey key = BlockMeta.decodeKey(it.key());
+        StoreKey key = StoreKey.fromBytes(it.key());
         BlockMeta m = BlockMeta.decode(it.value());
         if (key != null && m != null) {
           visitor.visit(key, m.length(), m.crc32c());
@@ -374,7 +374,7 @@ public final class DiskTier implements Tier {
     lifecycle.readLock().lock();
     try {
       checkOpen();
-      byte[] k = BlockMeta.encodeKey(key);
+      byte[] k = key.toBytes();
       ReentrantLock stripe = stripe(key);
       stripe.lock();
       try {
@@ -439,7 +439,7 @@ public final class DiskTier implements Tier {
     lifecycle.readLock().lock();
     try {
       checkOpen();
-      byte[] k = BlockMeta.encodeKey(key);
+      byte[] k = key.toBytes();
       Snapshot snapshot = store.db.getSnapshot();
       // The bytes skip RocksDB's checksums: readData checks their CRC32C, which catches what
       // RocksDB's blob checksum would (in software here, at about the disk's speed), and a damaged
@@ -571,7 +571,7 @@ public final class DiskTier implements Tier {
                   + Integer.toHexString(actual)
                   + "); not stored: were all bytes written, and is the checksum over them?");
         }
-        byte[] k = BlockMeta.encodeKey(key);
+        byte[] k = key.toBytes();
         ReentrantLock stripe = stripe(key);
         stripe.lock();
         try {

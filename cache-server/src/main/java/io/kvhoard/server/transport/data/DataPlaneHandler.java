@@ -508,15 +508,8 @@ final class DataPlaneHandler extends ChannelInboundHandlerAdapter {
   }
 
   private static BlockTier tierOf(DirectoryEntry e) {
-    if (e == null) {
-      return BlockTier.UNKNOWN;
-    }
-    for (TierKind k : TierKind.values()) { // hottest first
-      if (e.in(k)) {
-        return tier(k);
-      }
-    }
-    return BlockTier.UNKNOWN;
+    TierKind k = e == null ? null : e.hottest();
+    return k == null ? BlockTier.UNKNOWN : tier(k);
   }
 
   private static BlockTier tier(TierKind k) {

@@ -20,6 +20,8 @@ public final class DataPlaneMetrics {
   private final Map<Opcode, Counter> bytesOut = new EnumMap<>(Opcode.class);
   private final Map<FrameStatus, Counter> rejected = new EnumMap<>(FrameStatus.class);
   private final AtomicInteger connections = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentHashMap<String, Counter> blockCounters =
+      new java.util.concurrent.ConcurrentHashMap<>();
   final Counter slowClients;
   final Counter idleClosed;
   final Counter checksumRejected;

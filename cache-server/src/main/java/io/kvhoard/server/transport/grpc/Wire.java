@@ -32,8 +32,6 @@ import java.util.List;
  * <p>Stateless and thread-safe.
  */
 final class Wire {
-  private static final TierKind[] HOTTEST_FIRST = TierKind.values();
-
   private Wire() {}
 
   /** The id of the namespace a request names; {@code present}: whether it has the field at all. */
@@ -160,12 +158,8 @@ final class Wire {
 
   /** The hottest tier an entry says holds the block. */
   static Tier hottest(DirectoryEntry e) {
-    for (TierKind k : HOTTEST_FIRST) {
-      if (e.in(k)) {
-        return toWire(k);
-      }
-    }
-    return Tier.TIER_UNSPECIFIED;
+    TierKind k = e.hottest();
+    return k == null ? Tier.TIER_UNSPECIFIED : toWire(k);
   }
 
   /**

@@ -273,7 +273,7 @@ class BlockDirectoryTest {
   @Test
   void offHeapBytes_reported() throws StoreException, IOException {
     try (BlockDirectory d = BlockDirectory.inMemory(100_000)) {
-      assertTrue(d.offHeapBytes() > 100_000L * (BlockDirectory.KEY_BYTES + 64) / 2);
+      assertTrue(d.offHeapBytes() > 100_000L * (StoreKey.BYTES + 64) / 2);
     }
   }
 }

@@ -516,9 +516,9 @@ class DiskTierTest extends TierContractTest {
         FlushOptions flushAndWait = new FlushOptions().setWaitForFlush(true)) {
       byte[] other = bytesOf(1, 100_000);
       other[5000] ^= 1;
-      batch.put(db.blocks, BlockMeta.encodeKey(key(1)), other); // same length, other bytes
-      batch.put(db.blocks, BlockMeta.encodeKey(key(2)), bytesOf(2, 99_999)); // shorter
-      batch.delete(db.blocks, BlockMeta.encodeKey(key(3))); // meta without data
+      batch.put(db.blocks, key(1).toBytes(), other); // same length, other bytes
+      batch.put(db.blocks, key(2).toBytes(), bytesOf(2, 99_999)); // shorter
+      batch.delete(db.blocks, key(3).toBytes()); // meta without data
       db.db.write(db.writeOptions, batch);
       db.db.flush(
           flushAndWait,
