@@ -20,6 +20,28 @@ class BlocksCommandTest {
     return PerfRun.run(args);
   }
 
+  /** kvhoard alone, 64 KiB blocks, one connection, 2 MiB per measurement: a few seconds. */
+  private static Result oneSmallKvhoardRun(String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "blocks",
+                "--systems",
+                "kvhoard",
+                "--sizes",
+                "64k",
+                "--connections",
+                "1",
+                "--bytes",
+                "2m",
+                "--warmup",
+                "0ms",
+                "--working-set",
+                "1m"));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
+  }
+
   private static List<JsonNode> json(String out) throws IOException {
     ObjectMapper mapper = new ObjectMapper();
     List<JsonNode> rows = new ArrayList<>();
@@ -83,23 +105,7 @@ class BlocksCommandTest {
   void blocks_kvhoardAgainstAFakeServer_tableWithoutRawHasNoRatio() throws IOException {
     try (FakeKvHoardServer fake = new FakeKvHoardServer()) {
       String address = "127.0.0.1:" + fake.address().getPort();
-      Result r =
-          run(
-              "blocks",
-              "--systems",
-              "kvhoard",
-              "--kvhoard",
-              address,
-              "--sizes",
-              "64k",
-              "--connections",
-              "1",
-              "--bytes",
-              "2m",
-              "--warmup",
-              "0ms",
-              "--working-set",
-              "1m");
+      Result r = oneSmallKvhoardRun("--kvhoard", address);
       assertEquals(0, r.status(), r.err());
       List<String> lines = r.out().lines().toList();
       assertTrue(lines.stream().anyMatch(l -> l.contains("vs raw")), r.out());
@@ -111,31 +117,14 @@ class BlocksCommandTest {
 
   @Test
   void blocks_kvhoardWithoutAddress_startsItsOwnServer() throws Exception {
-    Result r =
-        run(
-            "blocks",
-            "--json",
-            "--systems",
-            "kvhoard",
-            "--sizes",
-            "64k",
-            "--connections",
-            "1",
-            "--bytes",
-            "2m",
-            "--warmup",
-            "0ms",
-            "--working-set",
-            "1m");
+    Result r = oneSmallKvhoardRun("--json");
     assertEquals(0, r.status(), r.err());
-    List<String> lines = r.out().lines().toList();
-    assertEquals(2, lines.size(), r.out() + r.err());
-    for (String line : lines) {
-      com.fasterxml.jackson.databind.JsonNode j =
-          new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+    List<JsonNode> rows = json(r.out());
+    assertEquals(2, rows.size(), r.out() + r.err());
+    for (JsonNode j : rows) {
       assertEquals("kvhoard", j.get("system").asText());
-      assertTrue(j.get("gb_per_s").asDouble() > 0, line);
-      assertTrue(j.get("server_cpu_s_per_gb").isNumber(), "CPU of the started server: " + line);
+      assertTrue(j.get("gb_per_s").asDouble() > 0, j.toString());
+      assertTrue(j.get("server_cpu_s_per_gb").isNumber(), "CPU of the started server: " + j);
     }
   }
 
