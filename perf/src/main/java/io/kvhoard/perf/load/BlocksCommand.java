@@ -118,6 +118,25 @@ public final class BlocksCommand implements Callable<Integer> {
   private Duration warmup;
 
   @Option(
+      names = "--check-crc",
+      description =
+          "kvhoard: also check the CRC32C of every block read, as its client library does. Off by"
+              + " default: every system's blocks get the same checks (length, first and last 8"
+              + " bytes), so that servers are compared, not clients.")
+  private boolean checkCrc;
+
+  @Option(
+      names = "--jit-warmup",
+      paramLabel = "TIME",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "kvhoard started here: the longest load before its first measurement, ended earlier once"
+              + " its JIT compilers are idle (the peers are C programs; 0 = no warm-up). Default:"
+              + " ${DEFAULT-VALUE}.")
+  private Duration jitWarmup;
+
+  @Option(
       names = "--bytes",
       paramLabel = "SIZE",
       converter = SizeConverter.class,
@@ -184,7 +203,20 @@ public final class BlocksCommand implements Callable<Integer> {
         notes.println("# " + t.name() + ": " + t.describe());
       }
       notes.flush();
-      List<Row> rows = run(targets, out, err);
+      List<Row> rows;
+      try {
+        rows = run(targets, out, err);
+      } finally {
+        for (Target t : targets.values()) {
+          if (t instanceof AutoCloseable c) {
+            try {
+              c.close();
+            } catch (Exception e) {
+              err.println("# could not stop " + t.name() + ": " + e);
+            }
+          }
+        }
+      }
       if (!json) {
         printTable(out, rows);
       }
@@ -278,8 +310,12 @@ public final class BlocksCommand implements Callable<Integer> {
                     System.getProperty("java.class.path"),
                     workDir,
                     memory,
+                    jitWarmup,
                     KvHoardConnection.NAMESPACE,
-                    ByteBufAllocator.DEFAULT));
+                    ByteBufAllocator.DEFAULT,
+                    ProcFs.system(),
+                    err,
+                    checkCrc));
           } else {
             targets.put(
                 name,
@@ -287,7 +323,8 @@ public final class BlocksCommand implements Callable<Integer> {
                     kvhoardAddress(),
                     KvHoardConnection.NAMESPACE,
                     ByteBufAllocator.DEFAULT,
-                    ProcFs.system()));
+                    ProcFs.system(),
+                    checkCrc));
           }
         }
       }
@@ -330,7 +367,9 @@ public final class BlocksCommand implements Callable<Integer> {
 
   /**
    * One measurement on a server started for it alone (an empty cache: what one measurement stored
-   * or evicted cannot change the next), stopped afterwards, also if this JVM is killed.
+   * or evicted cannot change the next), stopped afterwards, also if this JVM is killed; a kvhoard
+   * server started here is the exception: started and warmed up once, it serves every measurement
+   * with keys of its own (see {@link KvHoard}).
    */
   private Row measure(
       LoadRun run, Target target, Op op, int c, long keyBase, Map<String, Double> rawGbPerS) {

@@ -53,6 +53,42 @@ final class ProcFs {
   }
 
   /**
+   * CPU seconds that the JIT compiler threads of JVM process {@code pid} have used (threads named
+   * {@code C1 CompilerThre...} and {@code C2 CompilerThre...} in {@code /proc/PID/task/TID/stat}),
+   * or empty if they cannot be read. A JVM whose compilers stop using CPU under a steady load has
+   * compiled its hot code.
+   */
+  OptionalDouble compilerCpuSeconds(long pid) {
+    long ticks = 0;
+    boolean found = false;
+    Path tasks = root.resolve(Long.toString(pid)).resolve("task");
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
+      for (Path task : dir) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException e) {
+          continue; // the thread ended meanwhile
+        }
+        int open = stat.indexOf('(');
+        if (open < 0
+            || !stat.startsWith("C", open + 1)
+            || !stat.startsWith(" Compiler", open + 3)) {
+          continue;
+        }
+        long t = cpuTicks(stat);
+        if (t >= 0) {
+          ticks += t;
+          found = true;
+        }
+      }
+    } catch (IOException e) {
+      return OptionalDouble.empty();
+    }
+    return found ? OptionalDouble.of((double) ticks / USER_HZ) : OptionalDouble.empty();
+  }
+
+  /**
    * utime + stime (fields 14 and 15) of a {@code /proc/PID/stat} line, or -1 if it is malformed.
    * The command name (field 2) may hold spaces and parentheses, so fields are counted after its
    * last ')'.

@@ -117,8 +117,12 @@ class BlocksCommandTest {
 
   @Test
   void blocks_kvhoardWithoutAddress_startsItsOwnServer() throws Exception {
-    Result r = oneSmallKvhoardRun("--json");
+    Result r = oneSmallKvhoardRun("--json", "--jit-warmup", "1500ms");
     assertEquals(0, r.status(), r.err());
+    assertTrue(
+        r.err().contains("# kvhoard: JIT warm-up 1.5 s, cut off at the limit")
+            || r.err().contains("# kvhoard: JIT warm-up 1.6 s, cut off at the limit"),
+        "the warm-up of the started server is reported: " + r.err());
     List<JsonNode> rows = json(r.out());
     assertEquals(2, rows.size(), r.out() + r.err());
     for (JsonNode j : rows) {

@@ -31,7 +31,11 @@ class KvHoardTargetTest {
     fake = new FakeKvHoardServer();
     target =
         new KvHoard(
-            fake.address(), KvHoardConnection.NAMESPACE, ByteBufAllocator.DEFAULT, ProcFs.system());
+            fake.address(),
+            KvHoardConnection.NAMESPACE,
+            ByteBufAllocator.DEFAULT,
+            ProcFs.system(),
+            true);
   }
 
   @AfterEach
@@ -102,13 +106,32 @@ class KvHoardTargetTest {
   }
 
   @Test
+  void get_withoutCrcCheck_leavesTheCheckToTheHarness() throws IOException {
+    KvHoard unchecked =
+        new KvHoard(
+            fake.address(),
+            KvHoardConnection.NAMESPACE,
+            ByteBufAllocator.DEFAULT,
+            ProcFs.system(),
+            false);
+    try (Server server = unchecked.start(1 << 20);
+        Connection c = unchecked.connect(server.address())) {
+      c.put(9, Harness.block(10_000, 9));
+      fake.corruptGets();
+      ByteBuffer dst = BlockContent.newBuffer(1 << 20, 0);
+      assertEquals(10_000, c.get(9, dst), "read without checking its CRC32C");
+    }
+  }
+
+  @Test
   void start_nothingListening_saysToStartTheServer() throws IOException {
     KvHoard nowhere =
         new KvHoard(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), ServerProcess.freePort()),
             KvHoardConnection.NAMESPACE,
             ByteBufAllocator.DEFAULT,
-            ProcFs.system());
+            ProcFs.system(),
+            true);
     IOException e = assertThrows(IOException.class, () -> nowhere.start(1 << 20));
     assertTrue(e.getMessage().contains("start the server first"), e.getMessage());
   }

@@ -36,6 +36,39 @@ class ProcFsTest {
   }
 
   @Test
+  void compilerCpuSeconds_fakeProc_sumsOnlyTheJitCompilerThreads() throws IOException {
+    String rest = " S 1 77 77 0 -1 0 0 0 0 0 %d %d 0 0 20 0 1 0";
+    for (String[] t :
+        new String[][] {
+          {"77", "java", "500", "500"},
+          {"78", "C2 CompilerThre", "120", "30"},
+          {"79", "C1 CompilerThre", "40", "10"},
+          {"80", "kvhoard-io-4-1", "900", "100"},
+          {"81", "Compiler idle", "900", "100"}
+        }) {
+      Path task = fakeProc.resolve("77/task/" + t[0]);
+      Files.createDirectories(task);
+      Files.writeString(
+          task.resolve("stat"),
+          t[0]
+              + " ("
+              + t[1]
+              + ")"
+              + String.format(
+                  java.util.Locale.ROOT, rest, Integer.parseInt(t[2]), Integer.parseInt(t[3])));
+    }
+    assertEquals(2.0, new ProcFs(fakeProc).compilerCpuSeconds(77).getAsDouble(), 1e-9);
+    assertTrue(new ProcFs(fakeProc).compilerCpuSeconds(78).isEmpty(), "no such process");
+  }
+
+  @Test
+  void compilerCpuSeconds_thisJvm_isKnown() {
+    assertTrue(
+        ProcFs.system().compilerCpuSeconds(ProcessHandle.current().pid()).isPresent(),
+        "a HotSpot JVM runs C1/C2 compiler threads");
+  }
+
+  @Test
   void listeningInode_onlyTheListeningRowOfThePort() {
     List<String> table =
         List.of(
