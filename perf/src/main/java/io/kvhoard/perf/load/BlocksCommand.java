@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -244,6 +245,12 @@ public final class BlocksCommand implements Callable<Integer> {
         throw usage("--connections " + c + " is out of range: give 1 to " + MAX_CONNECTIONS);
       }
     }
+    long points = (long) sizes.size() * connections.size() * ops.size() * systems.size();
+    if (points > 255) {
+      throw usage(
+          points
+              + " measurements asked for: give at most 255 (sizes x connections x ops x systems)");
+    }
     if (bytes == null && duration.isZero()) {
       throw usage("--duration must be more than 0");
     }
@@ -339,6 +346,10 @@ public final class BlocksCommand implements Callable<Integer> {
     Map<String, Double> rawGbPerS = new HashMap<>();
     int maxConnections = connections.stream().mapToInt(Integer::intValue).max().orElse(1);
     AtomicInteger threadCount = new AtomicInteger();
+    // Block ids: a random run id in bits 48..59 (so runs against one --kvhoard server never reuse
+    // each other's keys), the measurement in bits 40..47, the block below; the started server's
+    // warm-up uses ids from 2^60 up.
+    long runId = ThreadLocalRandom.current().nextLong(1, 1 << 12) << 48;
     long measurement = 0;
     for (long size : sizes) {
       LoadRun run =
@@ -355,7 +366,7 @@ public final class BlocksCommand implements Callable<Integer> {
       for (int c : connections) {
         for (Op op : ops) {
           for (Target target : targets.values()) {
-            Row row = measure(run, target, op, c, ++measurement << 40, rawGbPerS);
+            Row row = measure(run, target, op, c, runId | ++measurement << 40, rawGbPerS);
             rows.add(row);
             emit(row, mapper, out, err);
           }
