@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -90,7 +91,10 @@ import org.rocksdb.WriteBatch;
  * indexes, blob garbage not yet collected); size the capacity below the free space of the disk. A
  * lease holds a private copy, so {@link #remove} frees a block's space at once even while it is
  * leased. The disk space of removed blocks comes back at the compactions RocksDB runs as writes go
- * on, or at once with {@link #compact()}.
+ * on, at once with {@link #compact()}, and by itself once the blocks removed since the last
+ * compaction add up to {@link Builder#compactAfterRemoving} (a quarter of the capacity by default:
+ * an idle tier whose blocks were removed en masse, say by eviction or a tenant's deletion, would
+ * otherwise keep their files until the next writes).
  *
  * <p><b>Threads.</b> {@link #read} and {@link BlockWriter#commit} run on the caller's {@link
  * Builder#executor executor}; {@link #contains}, {@link #remove} and {@link BlockWriter#write} (a
@@ -123,6 +127,10 @@ public final class DiskTier implements Tier {
   private final Path directory;
   private final long capacity;
   private final Executor executor;
+  private final long compactAfterRemoving;
+  private final AtomicLong removedSinceCompaction = new AtomicLong();
+  private final AtomicBoolean compactionQueued = new AtomicBoolean();
+  private final AtomicLong autoCompactions = new AtomicLong();
   private final ByteBufAllocator allocator;
   private final LongSupplier nanoClock;
   private final long writeTimeoutNanos;
@@ -151,6 +159,8 @@ public final class DiskTier implements Tier {
     this.directory = b.directory;
     this.capacity = b.capacityBytes;
     this.executor = b.executor;
+    this.compactAfterRemoving =
+        b.compactAfterRemoving > 0 ? b.compactAfterRemoving : Math.max(1, b.capacityBytes / 4);
     this.allocator = b.allocator;
     this.nanoClock = b.nanoClock;
     this.writeTimeoutNanos = b.writeTimeout.toNanos();
@@ -214,6 +224,14 @@ public final class DiskTier implements Tier {
    */
   public long checksumFailures() {
     return checksumFailures.get();
+  }
+
+  /**
+   * Compactions this tier started by itself after mass removals ({@link
+   * Builder#compactAfterRemoving}) and finished, since this instance opened.
+   */
+  public long autoCompactions() {
+    return autoCompactions.get();
   }
 
   /**
@@ -630,6 +648,38 @@ public final class DiskTier implements Tier {
       used.addAndGet(-meta.length());
       committedBytes.addAndGet(-meta.length());
       blockCount.decrementAndGet();
+      if (removedSinceCompaction.addAndGet(meta.length()) >= compactAfterRemoving) {
+        queueCompaction();
+      }
+    }
+  }
+
+  /** Compacts on the executor, once at a time, after {@link Builder#compactAfterRemoving}. */
+  private void queueCompaction() {
+    if (!compactionQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      executor.execute(
+          () -> {
+            try {
+              removedSinceCompaction.set(0); // removals from now on count towards the next one
+              compact();
+              autoCompactions.incrementAndGet();
+              LOG.log(
+                  System.Logger.Level.DEBUG,
+                  () -> "disk tier: compacted after removals, " + usedBytes() + " bytes in use");
+            } catch (StoreException | RuntimeException e) {
+              if (!closed) {
+                LOG.log(
+                    System.Logger.Level.WARNING, "disk tier: compaction after removals failed", e);
+              }
+            } finally {
+              compactionQueued.set(false);
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      compactionQueued.set(false); // shutting down: the next removal tries again
     }
   }
 
@@ -877,6 +927,7 @@ public final class DiskTier implements Tier {
     private Path directory;
     private long capacityBytes;
     private Executor executor;
+    private long compactAfterRemoving;
     private ByteBufAllocator allocator = ByteBufAllocator.DEFAULT;
     private long writeBufferBytes = DEFAULT_WRITE_BUFFER_BYTES;
     private boolean preferDirectIo = true;
@@ -912,6 +963,18 @@ public final class DiskTier implements Tier {
      */
     public Builder executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Compacts by itself (on the executor) once the blocks removed since the last compaction add up
+     * to this many bytes, giving their disk space back; default (0) a quarter of the capacity.
+     */
+    public Builder compactAfterRemoving(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("compactAfterRemoving must be >= 0, got " + bytes);
+      }
+      this.compactAfterRemoving = bytes;
       return this;
     }
 

@@ -268,6 +268,46 @@ class DiskTierTest extends TierContractTest {
     }
   }
 
+  /**
+   * An idle tier gives the disk space of a mass removal back by itself: past {@code
+   * compactAfterRemoving} bytes removed, it compacts on its executor.
+   */
+  @Test
+  void remove_pastCompactAfterRemoving_compactsByItself() throws Exception {
+    tier.close();
+    int size = 256 * 1024;
+    tier =
+        builder(dir(), 1L << 30).writeBufferBytes(1 << 20).compactAfterRemoving(12L * size).build();
+    for (int i = 0; i < 64; i++) {
+      assertTrue(put(key(i), bytesOf(i, size)));
+    }
+    disk().flush();
+    long written = blobBytes(dir());
+    for (int i = 0; i < 8; i++) {
+      assertTrue(tier.remove(key(i)));
+    }
+    assertEquals(0, disk().autoCompactions(), "8 blocks removed: below the threshold of 12");
+    for (int i = 8; i < 56; i++) {
+      assertTrue(tier.remove(key(i)));
+    }
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (blobBytes(dir()) > 8L * size + (2 << 20) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    long left = blobBytes(dir());
+    assertTrue(
+        left <= 8L * size + (2 << 20),
+        "blob files shrink to the live blocks without a compact() call: "
+            + written
+            + " -> "
+            + left
+            + " bytes");
+    assertTrue(disk().autoCompactions() >= 1, "compactions: " + disk().autoCompactions());
+    for (int i = 56; i < 64; i++) {
+      assertArrayEquals(bytesOf(i, size), get(key(i)), "block " + i);
+    }
+  }
+
   /** Bytes of the blob files in a store's directory. */
   private static long blobBytes(Path d) throws IOException {
     try (Stream<Path> all = Files.list(d)) {
