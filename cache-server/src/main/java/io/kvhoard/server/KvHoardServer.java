@@ -163,6 +163,7 @@ public final class KvHoardServer implements AutoCloseable {
             .eventLoops(boss, workers, epoll)
             .bind(config.bind(), config.dataPort())
             .maxFrameBytes(config.maxFrame())
+            .sendBuffer(config.sendBuffer())
             .inflightLimits(config.connectionInflight(), config.globalInflight())
             .blockTokens(config.blockTokens())
             .timeouts(config.requestTimeout(), config.idleTimeout(), config.shutdownGrace())

@@ -25,6 +25,7 @@ import java.util.function.Function;
  * @param hostCapacity bytes of the host tier
  * @param diskCapacity bytes of the disk tier; 0 when disabled
  * @param ioThreads event-loop threads; 0 = two per CPU, at least 4
+ * @param sendBuffer SO_SNDBUF of data-plane connections in bytes; 0 = the kernel's autotuning
  */
 public record ServerConfig(
     Path dataDir,
@@ -39,6 +40,7 @@ public record ServerConfig(
     int blockTokens,
     long directoryEntries,
     int ioThreads,
+    int sendBuffer,
     int maxFrame,
     long connectionInflight,
     long globalInflight,
@@ -120,6 +122,7 @@ public record ServerConfig(
             (int) r.number(Setting.BLOCK_TOKENS, 1, 1 << 20),
             entries,
             (int) r.number(Setting.IO_THREADS, 0, 1024),
+            (int) r.size(Setting.SEND_BUFFER, 0, 1L << 30),
             (int) r.size(Setting.MAX_FRAME, 4096, 1L << 30),
             r.size(Setting.CONNECTION_INFLIGHT, 1 << 20, Long.MAX_VALUE),
             r.size(Setting.GLOBAL_INFLIGHT, 1 << 20, Long.MAX_VALUE),

@@ -48,6 +48,13 @@ public enum Setting {
       "0",
       "Network event-loop threads; 0 = two per CPU, at least 4 (a loop sends one large response"
           + " at a time)."),
+  SEND_BUFFER(
+      "send-buffer",
+      "SIZE",
+      "0",
+      "Socket send buffer (SO_SNDBUF) of data-plane connections; 0 = the kernel's autotuning"
+          + " (net.ipv4.tcp_wmem). A size fixes it (the kernel doubles it, up to"
+          + " net.core.wmem_max x 2): a 2 MiB response then leaves in fewer writes."),
   MAX_FRAME("max-frame", "SIZE", "256m", "Largest data-plane frame accepted (4k .. 1g)."),
   CONNECTION_INFLIGHT(
       "connection-inflight",

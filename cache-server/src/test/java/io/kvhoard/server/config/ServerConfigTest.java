@@ -70,6 +70,13 @@ class ServerConfigTest {
     assertEquals(Duration.ofMillis(1500), c.shutdownGrace());
     assertEquals(Duration.ofMinutes(2), c.idleTimeout());
     assertFalse(c.hostPretouch(), "pre-touch is off by default");
+    assertEquals(0, c.sendBuffer(), "the kernel tunes send buffers by default");
+    assertEquals(
+        4 << 20,
+        ServerConfig.resolve(flags(Setting.SEND_BUFFER, "4m"), Map.of(), null).sendBuffer());
+    assertThrows(
+        ConfigException.class,
+        () -> ServerConfig.resolve(flags(Setting.SEND_BUFFER, "2g"), Map.of(), null));
     assertTrue(
         ServerConfig.resolve(flags(Setting.HOST_PRETOUCH, "yes"), Map.of(), null).hostPretouch());
     assertThrows(

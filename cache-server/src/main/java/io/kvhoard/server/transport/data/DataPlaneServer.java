@@ -78,32 +78,34 @@ public final class DataPlaneServer implements AutoCloseable {
             .channel(channelClass)
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    connections.add(ch);
-                    FrameProgress progress = new FrameProgress();
-                    ch.pipeline()
-                        .addLast(
-                            new IdleStateHandler(
-                                0, 0, b.idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
-                        .addLast(progress)
-                        .addLast(FrameCodec.newDecoder(limits))
-                        .addLast(FrameCodec.newEncoder())
-                        .addLast(
-                            new DataPlaneHandler(
-                                b.store,
-                                b.metrics,
-                                global,
-                                limits,
-                                b.connectionInflight,
-                                b.blockTokens,
-                                b.requestTimeout.toNanos(),
-                                progress));
-                  }
-                });
+            .childOption(ChannelOption.TCP_NODELAY, true);
+    if (b.sendBuffer > 0) {
+      boot.childOption(ChannelOption.SO_SNDBUF, b.sendBuffer);
+    }
+    boot.childHandler(
+        new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            connections.add(ch);
+            FrameProgress progress = new FrameProgress();
+            ch.pipeline()
+                .addLast(
+                    new IdleStateHandler(0, 0, b.idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
+                .addLast(progress)
+                .addLast(FrameCodec.newDecoder(limits))
+                .addLast(FrameCodec.newEncoder())
+                .addLast(
+                    new DataPlaneHandler(
+                        b.store,
+                        b.metrics,
+                        global,
+                        limits,
+                        b.connectionInflight,
+                        b.blockTokens,
+                        b.requestTimeout.toNanos(),
+                        progress));
+          }
+        });
     var bind = boot.bind(b.bind, b.port).await();
     if (!bind.isSuccess()) {
       throw new java.io.IOException(
@@ -182,6 +184,7 @@ public final class DataPlaneServer implements AutoCloseable {
     private long connectionInflight = 512L << 20;
     private long globalInflight = 2L << 30;
     private int blockTokens = 16;
+    private int sendBuffer;
     private Duration requestTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofMinutes(5);
     private Duration shutdownGrace = Duration.ofSeconds(10);
@@ -226,6 +229,15 @@ public final class DataPlaneServer implements AutoCloseable {
       }
       this.connectionInflight = perConnection;
       this.globalInflight = global;
+      return this;
+    }
+
+    /** SO_SNDBUF of each connection in bytes; 0 (the default) leaves it to the kernel. */
+    public Builder sendBuffer(int bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("send buffer must be >= 0, got " + bytes);
+      }
+      this.sendBuffer = bytes;
       return this;
     }
 
