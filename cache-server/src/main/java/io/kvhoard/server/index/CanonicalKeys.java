@@ -66,6 +66,20 @@ final class CanonicalKeys {
 
   /** A 64-bit id of (lane, engine key) for the engine key table. */
   static long engineId(int lane, ByteString digest) {
-    return XX3.hashBytes(digest.asReadOnlyByteBuffer()) + (lane + 1) * 0xC2B2_AE3D_27D4_EB4FL;
+    return digestHash(digest) + (lane + 1) * 0xC2B2_AE3D_27D4_EB4FL;
+  }
+
+  /** xxh3 of a key of up to 32 bytes, read as big-endian longs, and its length. */
+  private static long digestHash(ByteString digest) {
+    int n = digest.size();
+    long h = n;
+    for (int i = 0; i < n; i += 8) {
+      long w = 0;
+      for (int j = i; j < i + 8; j++) {
+        w = (w << 8) | (j < n ? digest.byteAt(j) & 0xFF : 0);
+      }
+      h = XX3.hashLong(w ^ h * 0x9E37_79B9_7F4A_7C15L);
+    }
+    return h;
   }
 }
