@@ -1,7 +1,14 @@
 package io.kvhoard.server;
 
+import io.kvhoard.server.config.IndexSettings;
 import io.kvhoard.server.config.ServerConfig;
 import io.kvhoard.server.config.Values;
+import io.kvhoard.server.index.BlockEventSink;
+import io.kvhoard.server.index.EventJournal;
+import io.kvhoard.server.index.PrefixIndex;
+import io.kvhoard.server.index.Scorer;
+import io.kvhoard.server.index.Scoring;
+import io.kvhoard.server.metrics.IndexMetrics;
 import io.kvhoard.server.metrics.StoreMetrics;
 import io.kvhoard.server.store.StoreException;
 import io.kvhoard.server.store.StoreStats;
@@ -36,9 +43,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * One cache server: the tiered store (host RAM, optionally disk, the block directory), the data
- * plane, the gRPC control plane and the HTTP endpoint, started from a {@link ServerConfig} and
- * stopped in a fixed order. What {@code kvhoard serve} runs; tests start it in-process.
+ * One cache server: the tiered store (host RAM, optionally disk, the block directory), the prefix
+ * index, the data plane, the gRPC control plane and the HTTP endpoint, started from a {@link
+ * ServerConfig} and stopped in a fixed order. What {@code kvhoard serve} runs; tests start it
+ * in-process.
  *
  * <p>Shutdown ({@link #close()}, also from the SIGTERM hook {@code serve} installs): readiness goes
  * false, the data plane stops accepting and drains in-flight requests within the grace period, the
@@ -64,6 +72,9 @@ public final class KvHoardServer implements AutoCloseable {
   private InetSocketAddress grpcAddress;
   private InetSocketAddress dataAddress;
   private InetSocketAddress httpAddress;
+  private PrefixIndex index;
+  private EventJournal journal;
+  private BlockEventSink eventSink;
 
   private KvHoardServer(ServerConfig config) {
     this.config = config;
@@ -147,6 +158,7 @@ public final class KvHoardServer implements AutoCloseable {
     new StoreMetrics(store).bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
     DataPlaneMetrics dataMetrics = new DataPlaneMetrics(registry);
+    Scoring scoring = openIndex();
 
     boolean epoll = DataPlaneServer.epoll();
     var factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -192,18 +204,68 @@ public final class KvHoardServer implements AutoCloseable {
                 boss,
                 workers,
                 epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+            .index(scoring, eventSink, journal)
             .build();
     grpc.start();
     grpcAddress = grpc.address();
     Map<String, Supplier<String>> pages = new LinkedHashMap<>();
     pages.put("/metrics", registry::scrape);
     pages.put("/stats", () -> statsJson(store.stats()));
-    http = new HttpServer(pages, () -> ready);
+    http = new HttpServer(pages, () -> ready, scoring);
     httpAddress = http.start(boss, workers, epoll, config.bind(), config.httpPort());
     ready = true;
     LOG.log(
         Level.INFO,
         "kvhoard ready: data " + dataAddress + ", grpc " + grpcAddress + ", http " + httpAddress);
+  }
+
+  /** The prefix index, its follow journal, the sink both take events from, and the scorer. */
+  private Scoring openIndex() {
+    IndexSettings is = config.index();
+    index =
+        PrefixIndex.newBuilder()
+            .capacity(is.capacity())
+            .blockTokens(is.blockTokens())
+            .podTtl(is.podTtl())
+            .build();
+    journal = new EventJournal(4096);
+    PrefixIndex idx = index;
+    EventJournal j = journal;
+    eventSink =
+        e -> {
+          j.accept(e);
+          idx.accept(e);
+        };
+    Scorer scorer =
+        Scorer.newBuilder()
+            .tierWeights(is.gpuWeight(), is.hostWeight(), is.diskWeight())
+            .loadUnitSeconds(is.loadUnitSeconds())
+            .build();
+    IndexMetrics metrics = new IndexMetrics(index, registry);
+    LOG.log(
+        Level.INFO,
+        "prefix index: "
+            + is.capacity()
+            + " entries ("
+            + Values.formatSize(index.stats().offHeapBytes())
+            + " off-heap), blocks of "
+            + is.blockTokens()
+            + " tokens, pod TTL "
+            + is.podTtl());
+    return new Scoring(index, scorer, metrics::recordScore);
+  }
+
+  /** The prefix index this server owns. */
+  public PrefixIndex index() {
+    return index;
+  }
+
+  /**
+   * Where event sources deliver block events (the vLLM source, gRPC Publish): the index and the
+   * follow journal.
+   */
+  public BlockEventSink eventSink() {
+    return eventSink;
   }
 
   /** Where the data plane listens. */
@@ -302,6 +364,10 @@ public final class KvHoardServer implements AutoCloseable {
     }
     boss = null;
     workers = null;
+    if (index != null) {
+      index.close();
+      index = null;
+    }
     if (store != null) {
       try {
         store.close();

@@ -1,5 +1,6 @@
 package io.kvhoard.perf;
 
+import io.kvhoard.perf.bench.IndexBenchCommand;
 import io.kvhoard.perf.bench.MicroCommand;
 import io.kvhoard.perf.load.BlocksCommand;
 import io.kvhoard.perf.sim.HitRatioCommand;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
     description = "kvhoard benchmarks: each measures its limit or peer in the same run.",
     subcommands = {
       MicroCommand.class,
+      IndexBenchCommand.class,
       HitRatioCommand.class,
       RouteSimCommand.class,
       BlocksCommand.class,

@@ -46,7 +46,8 @@ public record ServerConfig(
     long globalInflight,
     Duration requestTimeout,
     Duration idleTimeout,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    IndexSettings index) {
   /** The largest automatic host tier. */
   static final long AUTO_HOST_CAP = 8L << 30;
 
@@ -56,6 +57,7 @@ public record ServerConfig(
   public ServerConfig {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(bind, "bind");
+    Objects.requireNonNull(index, "index");
   }
 
   /** The tiers' and directory's paths under the data directory. */
@@ -128,7 +130,8 @@ public record ServerConfig(
             r.size(Setting.GLOBAL_INFLIGHT, 1 << 20, Long.MAX_VALUE),
             r.duration(Setting.REQUEST_TIMEOUT),
             r.duration(Setting.IDLE_TIMEOUT),
-            r.duration(Setting.SHUTDOWN_GRACE));
+            r.duration(Setting.SHUTDOWN_GRACE),
+            indexSettings(r));
     List<Integer> ports = new ArrayList<>();
     for (int p : new int[] {c.dataPort, c.grpcPort, c.httpPort}) {
       if (p != 0 && ports.contains(p)) {
@@ -140,6 +143,42 @@ public record ServerConfig(
       ports.add(p);
     }
     return c;
+  }
+
+  private static IndexSettings indexSettings(Resolver r) throws ConfigException {
+    String[] w = r.text(Setting.INDEX_TIER_WEIGHTS).split(",", -1);
+    if (w.length != 3) {
+      throw r.invalid(Setting.INDEX_TIER_WEIGHTS, "must be three numbers: gpu,host,disk");
+    }
+    double[] weights = new double[3];
+    for (int i = 0; i < 3; i++) {
+      try {
+        weights[i] = Double.parseDouble(w[i].trim());
+      } catch (NumberFormatException e) {
+        throw r.invalid(Setting.INDEX_TIER_WEIGHTS, "'" + w[i] + "' is not a number");
+      }
+    }
+    if (!(weights[0] <= 1 && weights[0] >= weights[1] && weights[1] >= weights[2])
+        || !(weights[2] >= 0)) {
+      throw r.invalid(Setting.INDEX_TIER_WEIGHTS, "must satisfy 1 >= gpu >= host >= disk >= 0");
+    }
+    double unit;
+    try {
+      unit = Double.parseDouble(r.text(Setting.INDEX_LOAD_UNIT));
+    } catch (NumberFormatException e) {
+      throw r.invalid(Setting.INDEX_LOAD_UNIT, "is not a number of seconds");
+    }
+    if (!(unit >= 0) || Double.isInfinite(unit)) {
+      throw r.invalid(Setting.INDEX_LOAD_UNIT, "must be 0 or more seconds");
+    }
+    return new IndexSettings(
+        r.number(Setting.INDEX_CAPACITY, 16, 1L << 36),
+        (int) r.number(Setting.INDEX_BLOCK_TOKENS, 1, 256),
+        r.duration(Setting.INDEX_POD_TTL),
+        weights[0],
+        weights[1],
+        weights[2],
+        unit);
   }
 
   private record Source(String value, String origin) {}

@@ -76,7 +76,36 @@ public enum Setting {
       "shutdown-grace",
       "DURATION",
       "10s",
-      "On SIGTERM, time given to in-flight requests before the tiers close.");
+      "On SIGTERM, time given to in-flight requests before the tiers close."),
+  // The prefix index and routing scores (issue 6).
+  INDEX_CAPACITY(
+      "index-capacity",
+      "N",
+      "4000000",
+      "(block, pod) entries the prefix index holds, about 21 bytes each off-heap (events with"
+          + " token ids add about 32 per engine block); when full, the oldest are evicted."),
+  INDEX_BLOCK_TOKENS(
+      "index-block-tokens",
+      "N",
+      "16",
+      "Tokens per block of the prefix index's own keys (1 .. 256; vLLM's default is 16)."),
+  INDEX_POD_TTL(
+      "index-pod-ttl",
+      "DURATION",
+      "5m",
+      "A pod with no block event for this long leaves the scores; its index entries are dropped."),
+  INDEX_TIER_WEIGHTS(
+      "index-tier-weights",
+      "GPU,HOST,DISK",
+      "1,0.9,0.6",
+      "Weight of a cached block per tier in routing scores; 1 >= gpu >= host >= disk >= 0."),
+  INDEX_LOAD_UNIT(
+      "index-load-unit",
+      "SECONDS",
+      "1",
+      "Seconds of queue one unit of a Score request's pod_load stands for (1 when callers send"
+          + " queued prefill seconds; a request's mean prefill time when they send queue"
+          + " lengths).");
 
   private final String name;
   private final String label;

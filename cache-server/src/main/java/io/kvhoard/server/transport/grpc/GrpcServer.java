@@ -8,6 +8,10 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.kvhoard.protocol.v1.CacheServiceGrpc;
+import io.kvhoard.protocol.v1.IndexServiceGrpc;
+import io.kvhoard.server.index.BlockEventSink;
+import io.kvhoard.server.index.EventJournal;
+import io.kvhoard.server.index.Scoring;
 import io.kvhoard.server.store.TieredStore;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -22,7 +26,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The cache server's gRPC endpoint: {@code kvhoard.v1.CacheService} over a {@link TieredStore}, the
+ * The cache server's gRPC endpoint: {@code kvhoard.v1.CacheService} over a {@link TieredStore},
+ * {@code kvhoard.v1.IndexService} over the prefix index when {@link Builder#index} is given, the
  * standard {@code grpc.health.v1} health service and server reflection (v1, and v1alpha for older
  * tools), on grpc-java's Netty transport.
  *
@@ -56,9 +61,13 @@ public final class GrpcServer implements AutoCloseable {
   /** The health service's name for the cache service, as {@code grpcurl} and probes spell it. */
   public static final String CACHE_SERVICE = CacheServiceGrpc.SERVICE_NAME;
 
+  /** The health service's name for the index service. */
+  public static final String INDEX_SERVICE = IndexServiceGrpc.SERVICE_NAME;
+
   private final Server server;
   private final HealthStatusManager health;
   private final Duration grace;
+  private final boolean indexed;
   private volatile InetSocketAddress bound;
   private boolean started; // guarded by this
   private boolean closed; // guarded by this
@@ -68,6 +77,10 @@ public final class GrpcServer implements AutoCloseable {
     this.health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     health.setStatus(CACHE_SERVICE, ServingStatus.NOT_SERVING);
+    this.indexed = b.scoring != null;
+    if (indexed) {
+      health.setStatus(INDEX_SERVICE, ServingStatus.NOT_SERVING);
+    }
     NettyServerBuilder nb =
         NettyServerBuilder.forAddress(address)
             .executor(b.executor)
@@ -77,6 +90,9 @@ public final class GrpcServer implements AutoCloseable {
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(reflectionV1Alpha());
+    if (indexed) {
+      nb.addService(new IndexGrpcService(b.scoring, b.sink, b.journal));
+    }
     if (b.bossGroup != null) {
       nb.bossEventLoopGroup(b.bossGroup)
           .workerEventLoopGroup(b.workerGroup)
@@ -116,6 +132,9 @@ public final class GrpcServer implements AutoCloseable {
       bound = (InetSocketAddress) server.getListenSockets().get(0);
       health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
       health.setStatus(CACHE_SERVICE, ServingStatus.SERVING);
+      if (indexed) {
+        health.setStatus(INDEX_SERVICE, ServingStatus.SERVING);
+      }
     }
     LOG.log(Level.INFO, "gRPC control plane listening on " + bound);
     return this;
@@ -188,8 +207,22 @@ public final class GrpcServer implements AutoCloseable {
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Class<? extends ServerChannel> channelType;
+    private Scoring scoring;
+    private BlockEventSink sink;
+    private EventJournal journal;
 
     private Builder() {}
+
+    /**
+     * Serves {@code kvhoard.v1.IndexService} too: Score through {@code scoring}, Publish into
+     * {@code sink} (the index and the journal), Follow from {@code journal}. Default: not served.
+     */
+    public Builder index(Scoring scoring, BlockEventSink sink, EventJournal journal) {
+      this.scoring = Objects.requireNonNull(scoring, "scoring");
+      this.sink = Objects.requireNonNull(sink, "sink");
+      this.journal = Objects.requireNonNull(journal, "journal");
+      return this;
+    }
 
     /** The store the cache service serves (required); the caller closes it after the server. */
     public Builder store(TieredStore store) {

@@ -1,5 +1,6 @@
 package io.kvhoard.server.transport.http;
 
+import io.kvhoard.server.index.Scoring;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -35,13 +36,19 @@ import java.util.function.Supplier;
 /**
  * The operator's HTTP endpoint: {@code /metrics} (Prometheus text), {@code /healthz} (the process
  * serves), {@code /readyz} (ready: tiers open, ports bound) and {@code /stats} (the store's
- * counters as JSON). GET only; anything else is a 404 or 405. On the caller's event loops.
+ * counters as JSON), and, with a {@link Scoring}, {@code POST /v1/score} (the prefix index's
+ * routing scores, {@link ScoreJson}). GET only elsewhere; anything else is a 404 or 405. On the
+ * caller's event loops.
  */
 public final class HttpServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(HttpServer.class.getName());
 
+  /** The largest request body: a 128k-token prompt as JSON is about 1 MiB. */
+  static final int MAX_BODY = 16 << 20;
+
   private final Map<String, Supplier<String>> textPages;
   private final BooleanSupplier ready;
+  private final Scoring scoring;
   private Channel channel;
 
   /**
@@ -50,8 +57,16 @@ public final class HttpServer implements AutoCloseable {
    * @param ready whether {@code /readyz} answers 200
    */
   public HttpServer(Map<String, Supplier<String>> pages, BooleanSupplier ready) {
+    this(pages, ready, null);
+  }
+
+  /**
+   * @param scoring serves {@code POST /v1/score}; {@code null} for none
+   */
+  public HttpServer(Map<String, Supplier<String>> pages, BooleanSupplier ready, Scoring scoring) {
     this.textPages = Map.copyOf(pages);
     this.ready = Objects.requireNonNull(ready);
+    this.scoring = scoring;
   }
 
   /** Binds; returns the bound address. */
@@ -70,7 +85,7 @@ public final class HttpServer implements AutoCloseable {
                   protected void initChannel(SocketChannel ch) {
                     ch.pipeline()
                         .addLast(new HttpServerCodec(4096, 8192, 8192))
-                        .addLast(new HttpObjectAggregator(64 * 1024))
+                        .addLast(new HttpObjectAggregator(MAX_BODY))
                         .addLast(new Handler());
                   }
                 })
@@ -107,6 +122,8 @@ public final class HttpServer implements AutoCloseable {
       FullHttpResponse res;
       if (!req.decoderResult().isSuccess()) {
         res = text(HttpResponseStatus.BAD_REQUEST, "bad request\n", "text/plain");
+      } else if (scoring != null && path.equals("/v1/score")) {
+        res = score(req);
       } else if (!HttpMethod.GET.equals(req.method()) && !HttpMethod.HEAD.equals(req.method())) {
         res = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "GET only\n", "text/plain");
       } else if (path.equals("/healthz")) {
@@ -139,6 +156,28 @@ public final class HttpServer implements AutoCloseable {
       var w = ctx.writeAndFlush(res);
       if (!keepAlive) {
         w.addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    private FullHttpResponse score(FullHttpRequest req) {
+      if (!HttpMethod.POST.equals(req.method())) {
+        return text(
+            HttpResponseStatus.METHOD_NOT_ALLOWED,
+            ScoreJson.error("POST a JSON body to /v1/score"),
+            "application/json");
+      }
+      byte[] body = new byte[req.content().readableBytes()];
+      req.content().getBytes(req.content().readerIndex(), body);
+      try {
+        return text(HttpResponseStatus.OK, ScoreJson.handle(scoring, body), "application/json");
+      } catch (ScoreJson.BadRequest e) {
+        return text(
+            HttpResponseStatus.BAD_REQUEST, ScoreJson.error(e.getMessage()), "application/json");
+      } catch (IllegalStateException e) {
+        return text(
+            HttpResponseStatus.SERVICE_UNAVAILABLE,
+            ScoreJson.error("the index is closed: the server is stopping"),
+            "application/json");
       }
     }
 

@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
           + " prefill; decode is not modelled.",
       "Routers: random (seeded), round-robin, least-loaded (fewest outstanding requests, then"
           + " tokens), longest-prefix (most leading blocks held, ties to the lowest pod), oracle"
-          + " (smallest exact wait + prefill)."
+          + " (smallest exact wait + prefill), kvhoard (the real prefix index fed by the pods' block"
+          + " events, and the real scorer given the pods' reported queue lengths)."
     },
     exitCodeListHeading = "Exit status:%n",
     exitCodeList = {"0:done", "2:bad usage, or the trace file is missing or malformed"})
@@ -81,7 +82,7 @@ public final class RouteSimCommand implements Callable<Integer> {
       names = "--routers",
       split = ",",
       paramLabel = "R",
-      defaultValue = "random,round-robin,least-loaded,longest-prefix,oracle",
+      defaultValue = "random,round-robin,least-loaded,longest-prefix,oracle,kvhoard",
       description = "Routers to run, comma-separated, in this order. Default: ${DEFAULT-VALUE}.")
   private List<String> routers = new ArrayList<>();
 
@@ -135,7 +136,7 @@ public final class RouteSimCommand implements Callable<Integer> {
     List<Router> chosen = new ArrayList<>();
     for (String id : new LinkedHashSet<>(routers)) {
       try {
-        chosen.add(Routers.create(id.trim(), seed));
+        chosen.add(Routers.create(id.trim(), seed, blockTokens));
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(cl, "--routers: " + e.getMessage());
       }
@@ -170,7 +171,18 @@ public final class RouteSimCommand implements Callable<Integer> {
     }
     ObjectMapper mapper = new ObjectMapper();
     for (Router router : chosen) {
-      RouteSimulation.Result r = RouteSimulation.run(t, pods, capacityTokens, rateScale, router);
+      RouteSimulation.Result r;
+      try {
+        r = RouteSimulation.run(t, pods, capacityTokens, rateScale, router);
+      } finally {
+        if (router instanceof AutoCloseable c) {
+          try {
+            c.close();
+          } catch (Exception e) {
+            throw new IllegalStateException("closing router " + router.id() + " failed", e);
+          }
+        }
+      }
       if (json) {
         ObjectNode o = mapper.createObjectNode();
         o.put("router", r.router());

@@ -19,30 +19,44 @@ import java.util.SplittableRandom;
  *       limit.
  * </ul>
  *
- * The {@code kvhoard} router (issue 6's index and scorer, fed only by {@link PodEvents} and
- * reported load) is not here yet; see {@link Router} for where it plugs in. Stateless; routers it
- * makes are not thread-safe.
+ * <ul>
+ *   <li>{@code kvhoard}: issue 6's real prefix index and scorer, fed only by {@link PodEvents} and
+ *       the pods' reported outstanding requests ({@link KvHoardRouter}).
+ * </ul>
+ *
+ * Stateless; routers it makes are not thread-safe.
  */
 public final class Routers {
   /** Ids of the routers {@link #create} knows, in the order results are printed. */
   public static final List<String> IDS =
-      List.of("random", "round-robin", "least-loaded", "longest-prefix", "oracle");
+      List.of("random", "round-robin", "least-loaded", "longest-prefix", "oracle", "kvhoard");
 
   private Routers() {}
+
+  /**
+   * A fresh router for a trace of 512-token blocks (Mooncake's).
+   *
+   * @see #create(String, long, int)
+   */
+  public static Router create(String id, long seed) {
+    return create(id, seed, 512);
+  }
 
   /**
    * A fresh router.
    *
    * @param seed seeds {@code random}; ignored by the others
+   * @param blockTokens tokens per trace block (what {@code kvhoard} counts tokens in)
    * @throws IllegalArgumentException listing the known ids, if {@code id} is not one
    */
-  public static Router create(String id, long seed) {
+  public static Router create(String id, long seed, int blockTokens) {
     return switch (id) {
       case "random" -> new RandomRouter(seed);
       case "round-robin" -> new RoundRobin();
       case "least-loaded" -> new LeastLoaded();
       case "longest-prefix" -> new LongestPrefix();
       case "oracle" -> new Oracle();
+      case "kvhoard" -> new KvHoardRouter(blockTokens);
       default ->
           throw new IllegalArgumentException(
               "unknown router '" + id + "'; known: " + String.join(", ", IDS));

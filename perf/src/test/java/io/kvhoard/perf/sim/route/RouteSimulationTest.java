@@ -213,7 +213,7 @@ class RouteSimulationTest {
     assertThrows(IllegalArgumentException.class, () -> RouteSimulation.run(t, 0, 1000, 1, rr));
     assertThrows(IllegalArgumentException.class, () -> RouteSimulation.run(t, 1, 100, 1, rr));
     assertThrows(IllegalArgumentException.class, () -> RouteSimulation.run(t, 1, 1000, 0, rr));
-    assertThrows(IllegalArgumentException.class, () -> Routers.create("kvhoard", 1));
+    assertThrows(IllegalArgumentException.class, () -> Routers.create("magic", 1));
   }
 
   @Test
@@ -250,6 +250,45 @@ class RouteSimulationTest {
     assertTrue(
         results.get("oracle").ttftP90Seconds() <= results.get("round-robin").ttftP90Seconds(),
         results.toString());
+  }
+
+  @Test
+  void kvhoard_everyRequestSharesFirstBlock_noHotSpotWhereLongestPrefixHasOne() {
+    // 400 requests 50 ms apart, each of 8 blocks (about 0.3 s of prefill), all sharing block 0
+    int n = 400;
+    long[][] blocks = new long[n][];
+    long[] times = new long[n];
+    for (int r = 0; r < n; r++) {
+      blocks[r] = new long[8];
+      blocks[r][0] = 1;
+      for (int i = 1; i < 8; i++) {
+        blocks[r][i] = 1000L * r + i;
+      }
+      times[r] = 50L * r;
+    }
+    Trace t = trace(times, blocks);
+    RouteSimulation.Result lp = run(t, 8, 1_000_000, "longest-prefix");
+    RouteSimulation.Result kv = run(t, 8, 1_000_000, "kvhoard");
+    assertTrue(lp.maxOverMeanLoad() > 7, lp.toString());
+    // the work needs about 6 of the 8 pods; kvhoard keeps the shared block's 6 holders busy
+    assertTrue(kv.maxOverMeanLoad() < 1.5, Arrays.toString(kv.requestsPerPod()));
+    assertTrue(kv.ttftP90Seconds() * 10 < lp.ttftP90Seconds(), kv + " vs " + lp);
+  }
+
+  @Test
+  void kvhoard_conversationTrace_meetsIssueGoals() throws IOException {
+    Trace t = Trace.read(SharedData.path("traces/conversation_trace.jsonl"), B);
+    Map<String, RouteSimulation.Result> r = new HashMap<>();
+    for (String id : List.of("round-robin", "oracle", "kvhoard")) {
+      r.put(id, RouteSimulation.run(t, 8, 2_000_000, 2, Routers.create(id, 1)));
+    }
+    RouteSimulation.Result kv = r.get("kvhoard");
+    RouteSimulation.Result oracle = r.get("oracle");
+    RouteSimulation.Result rr = r.get("round-robin");
+    assertTrue(kv.hitRatio() >= 0.9 * oracle.hitRatio(), r.toString());
+    assertTrue(kv.ttftP90Seconds() * 5 <= rr.ttftP90Seconds(), r.toString());
+    assertTrue(kv.ttftP90Seconds() <= 1.2 * oracle.ttftP90Seconds(), r.toString());
+    assertTrue(kv.maxOverMeanLoad() < 1.2, r.toString());
   }
 
   /** Seeded requests sharing a few prefixes (a tree of block keys), 100 ms apart on average. */
