@@ -2,6 +2,9 @@ package io.kvhoard.server;
 
 import io.kvhoard.server.config.ServerConfig;
 import io.kvhoard.server.config.Values;
+import io.kvhoard.server.index.BlockEventSink;
+import io.kvhoard.server.index.CountingEventSink;
+import io.kvhoard.server.index.vllm.VllmEventSource;
 import io.kvhoard.server.metrics.StoreMetrics;
 import io.kvhoard.server.store.StoreException;
 import io.kvhoard.server.store.StoreStats;
@@ -37,18 +40,20 @@ import java.util.function.Supplier;
 
 /**
  * One cache server: the tiered store (host RAM, optionally disk, the block directory), the data
- * plane, the gRPC control plane and the HTTP endpoint, started from a {@link ServerConfig} and
+ * plane, the gRPC control plane, the HTTP endpoint and the block-event sources that feed the prefix
+ * index (vLLM pods' KV events, {@code --vllm-events}), started from a {@link ServerConfig} and
  * stopped in a fixed order. What {@code kvhoard serve} runs; tests start it in-process.
  *
  * <p>Shutdown ({@link #close()}, also from the SIGTERM hook {@code serve} installs): readiness goes
- * false, the data plane stops accepting and drains in-flight requests within the grace period, the
- * event loops stop, then the store closes its tiers hottest first and the directory last (the disk
- * tier flushes, so it reopens cleanly).
+ * false, the event sources stop, the data plane stops accepting and drains in-flight requests
+ * within the grace period, the event loops stop, then the store closes its tiers hottest first and
+ * the directory last (the disk tier flushes, so it reopens cleanly).
  */
 public final class KvHoardServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(KvHoardServer.class.getName());
 
   private final ServerConfig config;
+  private final BlockEventSink indexSink;
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private volatile boolean ready;
@@ -64,9 +69,12 @@ public final class KvHoardServer implements AutoCloseable {
   private InetSocketAddress grpcAddress;
   private InetSocketAddress dataAddress;
   private InetSocketAddress httpAddress;
+  private VllmEventSource vllmEvents;
+  private ExecutorService eventExecutor;
 
-  private KvHoardServer(ServerConfig config) {
+  private KvHoardServer(ServerConfig config, BlockEventSink indexSink) {
     this.config = config;
+    this.indexSink = indexSink;
   }
 
   /**
@@ -76,7 +84,19 @@ public final class KvHoardServer implements AutoCloseable {
    * @throws IOException if a port cannot be bound or the data directory created
    */
   public static KvHoardServer start(ServerConfig config) throws StoreException, IOException {
-    KvHoardServer s = new KvHoardServer(config);
+    return start(config, new CountingEventSink());
+  }
+
+  /**
+   * Opens the store, binds every port and starts the block-event sources, which deliver to {@code
+   * indexSink} (the prefix index).
+   *
+   * @throws StoreException if a tier or the directory cannot be opened
+   * @throws IOException if a port cannot be bound or the data directory created
+   */
+  public static KvHoardServer start(ServerConfig config, BlockEventSink indexSink)
+      throws StoreException, IOException {
+    KvHoardServer s = new KvHoardServer(config, java.util.Objects.requireNonNull(indexSink));
     try {
       s.open();
       return s;
@@ -199,10 +219,34 @@ public final class KvHoardServer implements AutoCloseable {
     pages.put("/stats", () -> statsJson(store.stats()));
     http = new HttpServer(pages, () -> ready);
     httpAddress = http.start(boss, workers, epoll, config.bind(), config.httpPort());
+    startEventSources();
     ready = true;
     LOG.log(
         Level.INFO,
         "kvhoard ready: data " + dataAddress + ", grpc " + grpcAddress + ", http " + httpAddress);
+  }
+
+  /** Follows the configured vLLM pods' KV events into {@link #indexSink}. */
+  private void startEventSources() {
+    if (config.vllmEvents().isEmpty()) {
+      return;
+    }
+    eventExecutor =
+        Executors.newSingleThreadExecutor(new DefaultThreadFactory("kvhoard-vllm-events", true));
+    vllmEvents =
+        VllmEventSource.newBuilder()
+            .endpoints(config.vllmEvents())
+            .sink(indexSink)
+            .registry(registry)
+            .executor(eventExecutor)
+            .replayTimeout(config.vllmReplayTimeout())
+            .build()
+            .start();
+  }
+
+  /** Where block events from the event sources go (the prefix index). */
+  public BlockEventSink indexSink() {
+    return indexSink;
   }
 
   /** Where the data plane listens. */
@@ -282,6 +326,10 @@ public final class KvHoardServer implements AutoCloseable {
   @Override
   public synchronized void close() {
     ready = false;
+    if (vllmEvents != null) {
+      vllmEvents.close();
+      vllmEvents = null;
+    }
     if (dataPlane != null) {
       dataPlane.close();
       dataPlane = null;
@@ -309,7 +357,8 @@ public final class KvHoardServer implements AutoCloseable {
       }
       store = null;
     }
-    for (ExecutorService ex : new ExecutorService[] {grpcExecutor, storeExecutor, diskIo}) {
+    for (ExecutorService ex :
+        new ExecutorService[] {eventExecutor, grpcExecutor, storeExecutor, diskIo}) {
       if (ex != null) {
         ex.shutdown();
         try {
@@ -319,6 +368,7 @@ public final class KvHoardServer implements AutoCloseable {
         }
       }
     }
+    eventExecutor = null;
     grpcExecutor = null;
     storeExecutor = null;
     diskIo = null;

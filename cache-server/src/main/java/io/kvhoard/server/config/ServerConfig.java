@@ -3,6 +3,7 @@ package io.kvhoard.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.kvhoard.server.index.vllm.VllmEndpoint;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -25,6 +26,8 @@ import java.util.function.Function;
  * @param hostCapacity bytes of the host tier
  * @param diskCapacity bytes of the disk tier; 0 when disabled
  * @param ioThreads event-loop threads; 0 = two per CPU, at least 4
+ * @param vllmEvents the vLLM pods whose KV events to follow; empty for none
+ * @param vllmReplayTimeout how long a vLLM pod's replay may take before the pod is cleared
  */
 public record ServerConfig(
     Path dataDir,
@@ -44,7 +47,9 @@ public record ServerConfig(
     long globalInflight,
     Duration requestTimeout,
     Duration idleTimeout,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    List<VllmEndpoint> vllmEvents,
+    Duration vllmReplayTimeout) {
   /** The largest automatic host tier. */
   static final long AUTO_HOST_CAP = 8L << 30;
 
@@ -54,6 +59,7 @@ public record ServerConfig(
   public ServerConfig {
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(bind, "bind");
+    vllmEvents = List.copyOf(vllmEvents);
   }
 
   /** The tiers' and directory's paths under the data directory. */
@@ -125,7 +131,9 @@ public record ServerConfig(
             r.size(Setting.GLOBAL_INFLIGHT, 1 << 20, Long.MAX_VALUE),
             r.duration(Setting.REQUEST_TIMEOUT),
             r.duration(Setting.IDLE_TIMEOUT),
-            r.duration(Setting.SHUTDOWN_GRACE));
+            r.duration(Setting.SHUTDOWN_GRACE),
+            r.parse(Setting.VLLM_EVENTS, VllmEndpoint::parseList),
+            r.duration(Setting.VLLM_REPLAY_TIMEOUT));
     List<Integer> ports = new ArrayList<>();
     for (int p : new int[] {c.dataPort, c.grpcPort, c.httpPort}) {
       if (p != 0 && ports.contains(p)) {

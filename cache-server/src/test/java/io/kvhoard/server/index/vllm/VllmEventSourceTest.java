@@ -78,9 +78,9 @@ class VllmEventSourceTest {
 
   /** Waits until the source's SUB socket has subscribed. */
   private void awaitSubscriber() {
-    pub.setReceiveTimeOut(5_000);
+    pub.setReceiveTimeOut(15_000);
     byte[] sub = pub.recv(0);
-    assertNotNull(sub, "no subscriber within 5 s");
+    assertNotNull(sub, "no subscriber within 15 s");
     assertEquals(1, sub[0], "a subscribe message");
   }
 
