@@ -8,6 +8,7 @@ import io.kvhoard.server.index.EventJournal;
 import io.kvhoard.server.index.PrefixIndex;
 import io.kvhoard.server.index.Scorer;
 import io.kvhoard.server.index.Scoring;
+import io.kvhoard.server.index.vllm.VllmEventSource;
 import io.kvhoard.server.metrics.IndexMetrics;
 import io.kvhoard.server.metrics.StoreMetrics;
 import io.kvhoard.server.store.StoreException;
@@ -44,14 +45,14 @@ import java.util.function.Supplier;
 
 /**
  * One cache server: the tiered store (host RAM, optionally disk, the block directory), the prefix
- * index, the data plane, the gRPC control plane and the HTTP endpoint, started from a {@link
- * ServerConfig} and stopped in a fixed order. What {@code kvhoard serve} runs; tests start it
- * in-process.
+ * index and the block-event sources that feed it (vLLM pods' KV events, {@code --vllm-events}), the
+ * data plane, the gRPC control plane and the HTTP endpoint, started from a {@link ServerConfig} and
+ * stopped in a fixed order. What {@code kvhoard serve} runs; tests start it in-process.
  *
  * <p>Shutdown ({@link #close()}, also from the SIGTERM hook {@code serve} installs): readiness goes
- * false, the data plane stops accepting and drains in-flight requests within the grace period, the
- * event loops stop, then the store closes its tiers hottest first and the directory last (the disk
- * tier flushes, so it reopens cleanly).
+ * false, the event sources stop, the data plane stops accepting and drains in-flight requests
+ * within the grace period, the event loops stop, then the store closes its tiers hottest first and
+ * the directory last (the disk tier flushes, so it reopens cleanly).
  */
 public final class KvHoardServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(KvHoardServer.class.getName());
@@ -75,6 +76,8 @@ public final class KvHoardServer implements AutoCloseable {
   private PrefixIndex index;
   private EventJournal journal;
   private BlockEventSink eventSink;
+  private VllmEventSource vllmEvents;
+  private ExecutorService eventExecutor;
 
   private KvHoardServer(ServerConfig config) {
     this.config = config;
@@ -213,6 +216,7 @@ public final class KvHoardServer implements AutoCloseable {
     pages.put("/stats", () -> statsJson(store.stats()));
     http = new HttpServer(pages, () -> ready, scoring);
     httpAddress = http.start(boss, workers, epoll, config.bind(), config.httpPort());
+    startEventSources();
     ready = true;
     LOG.log(
         Level.INFO,
@@ -266,6 +270,24 @@ public final class KvHoardServer implements AutoCloseable {
    */
   public BlockEventSink eventSink() {
     return eventSink;
+  }
+
+  /** Follows the configured vLLM pods' KV events into {@link #eventSink()}. */
+  private void startEventSources() {
+    if (config.vllmEvents().isEmpty()) {
+      return;
+    }
+    eventExecutor =
+        Executors.newSingleThreadExecutor(new DefaultThreadFactory("kvhoard-vllm-events", true));
+    vllmEvents =
+        VllmEventSource.newBuilder()
+            .endpoints(config.vllmEvents())
+            .sink(eventSink)
+            .registry(registry)
+            .executor(eventExecutor)
+            .replayTimeout(config.vllmReplayTimeout())
+            .build()
+            .start();
   }
 
   /** Where the data plane listens. */
@@ -345,6 +367,10 @@ public final class KvHoardServer implements AutoCloseable {
   @Override
   public synchronized void close() {
     ready = false;
+    if (vllmEvents != null) {
+      vllmEvents.close();
+      vllmEvents = null;
+    }
     if (dataPlane != null) {
       dataPlane.close();
       dataPlane = null;
@@ -376,7 +402,8 @@ public final class KvHoardServer implements AutoCloseable {
       }
       store = null;
     }
-    for (ExecutorService ex : new ExecutorService[] {grpcExecutor, storeExecutor, diskIo}) {
+    for (ExecutorService ex :
+        new ExecutorService[] {eventExecutor, grpcExecutor, storeExecutor, diskIo}) {
       if (ex != null) {
         ex.shutdown();
         try {
@@ -386,6 +413,7 @@ public final class KvHoardServer implements AutoCloseable {
         }
       }
     }
+    eventExecutor = null;
     grpcExecutor = null;
     storeExecutor = null;
     diskIo = null;

@@ -3,6 +3,7 @@ package io.kvhoard.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.kvhoard.server.index.vllm.VllmEndpoint;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -26,6 +27,8 @@ import java.util.function.Function;
  * @param diskCapacity bytes of the disk tier; 0 when disabled
  * @param ioThreads event-loop threads; 0 = two per CPU, at least 4
  * @param sendBuffer SO_SNDBUF of data-plane connections in bytes; 0 = the kernel's autotuning
+ * @param vllmEvents the vLLM pods whose KV events to follow; empty for none
+ * @param vllmReplayTimeout how long a vLLM pod's replay may take before the pod is cleared
  */
 public record ServerConfig(
     Path dataDir,
@@ -47,7 +50,9 @@ public record ServerConfig(
     Duration requestTimeout,
     Duration idleTimeout,
     Duration shutdownGrace,
-    IndexSettings index) {
+    IndexSettings index,
+    List<VllmEndpoint> vllmEvents,
+    Duration vllmReplayTimeout) {
   /** The largest automatic host tier. */
   static final long AUTO_HOST_CAP = 8L << 30;
 
@@ -58,6 +63,7 @@ public record ServerConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(bind, "bind");
     Objects.requireNonNull(index, "index");
+    vllmEvents = List.copyOf(vllmEvents);
   }
 
   /** The tiers' and directory's paths under the data directory. */
@@ -131,7 +137,9 @@ public record ServerConfig(
             r.duration(Setting.REQUEST_TIMEOUT),
             r.duration(Setting.IDLE_TIMEOUT),
             r.duration(Setting.SHUTDOWN_GRACE),
-            indexSettings(r));
+            indexSettings(r),
+            r.parse(Setting.VLLM_EVENTS, VllmEndpoint::parseList),
+            r.duration(Setting.VLLM_REPLAY_TIMEOUT));
     List<Integer> ports = new ArrayList<>();
     for (int p : new int[] {c.dataPort, c.grpcPort, c.httpPort}) {
       if (p != 0 && ports.contains(p)) {

@@ -105,7 +105,23 @@ public enum Setting {
       "1",
       "Seconds of queue one unit of a Score request's pod_load stands for (1 when callers send"
           + " queued prefill seconds; a request's mean prefill time when they send queue"
-          + " lengths).");
+          + " lengths)."),
+  VLLM_EVENTS(
+      "vllm-events",
+      "POD=ENDPOINT[|REPLAY],...",
+      "none",
+      "vLLM pods whose KV events the prefix index follows, comma-separated:"
+          + " POD[@MODEL]=tcp://HOST:PORT[|tcp://HOST:REPLAY_PORT], e.g."
+          + " 'vllm-0=tcp://10.0.0.5:5557|tcp://10.0.0.5:5558' (quote the '|' in a shell)."
+          + " The endpoints are vLLM's --kv-events-config endpoint and replay_endpoint; the model"
+          + " comes from the topic kv@POD@MODEL, else from @MODEL. Lost events are replayed from"
+          + " REPLAY, or the pod's entries cleared when it has none. none = no pods."),
+  VLLM_REPLAY_TIMEOUT(
+      "vllm-replay-timeout",
+      "DURATION",
+      "2s",
+      "Time a vLLM pod's replay socket has to resend lost events before the pod's index entries"
+          + " are cleared instead.");
 
   private final String name;
   private final String label;

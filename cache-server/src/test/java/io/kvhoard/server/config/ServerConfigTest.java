@@ -166,4 +166,50 @@ class ServerConfigTest {
     assertEquals("KVHOARD_HOST_CAPACITY", Setting.HOST_CAPACITY.env());
     assertEquals("--host-capacity", Setting.HOST_CAPACITY.flag());
   }
+
+  @Test
+  void vllmEvents_fromFlagEnvAndFile_areParsedWithTheirReplayEndpoints() throws Exception {
+    assertTrue(ServerConfig.resolve(flags(), Map.of(), null).vllmEvents().isEmpty(), "none");
+    assertEquals(
+        Duration.ofSeconds(2), ServerConfig.resolve(flags(), Map.of(), null).vllmReplayTimeout());
+
+    ServerConfig c =
+        ServerConfig.resolve(
+            flags(
+                Setting.VLLM_EVENTS,
+                "a=tcp://127.0.0.1:5557|tcp://127.0.0.1:5558,b@m=tcp://127.0.0.1:6557",
+                Setting.VLLM_REPLAY_TIMEOUT,
+                "500ms"),
+            Map.of(),
+            null);
+    assertEquals(2, c.vllmEvents().size());
+    assertEquals("tcp://127.0.0.1:5558", c.vllmEvents().get(0).replay());
+    assertEquals("m", c.vllmEvents().get(1).model());
+    assertEquals(Duration.ofMillis(500), c.vllmReplayTimeout());
+
+    Path yaml = dir.resolve("vllm.yaml");
+    Files.writeString(yaml, "vllm-events: \"p=tcp://h:1|tcp://h:2\"\n");
+    assertEquals(
+        "tcp://h:2", ServerConfig.resolve(flags(), Map.of(), yaml).vllmEvents().get(0).replay());
+    assertEquals(
+        "q",
+        ServerConfig.resolve(flags(), Map.of("KVHOARD_VLLM_EVENTS", "q=tcp://h:1"), yaml)
+            .vllmEvents()
+            .get(0)
+            .pod(),
+        "the environment beats the file");
+  }
+
+  @Test
+  void vllmEvents_invalid_namesTheSettingAndTheEntry() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                ServerConfig.resolve(
+                    flags(Setting.VLLM_EVENTS, "a=tcp://h:1,b=http://h:2"), Map.of(), null));
+    assertTrue(e.getMessage().contains("--vllm-events"), e.getMessage());
+    assertTrue(e.getMessage().contains("b=http://h:2"), e.getMessage());
+    assertTrue(e.getMessage().contains("tcp://HOST:PORT"), e.getMessage());
+  }
 }
