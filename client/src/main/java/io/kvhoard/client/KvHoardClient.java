@@ -617,7 +617,7 @@ public final class KvHoardClient implements AutoCloseable {
     private Duration maxBackoff = Duration.ofSeconds(30);
     private Duration deadline = Duration.ofSeconds(2);
     private int connectionsPerServer = 4;
-    private long frameBytes = 16L << 20;
+    private long frameBytes = 2L << 20;
     private int replicas = 1;
     private boolean strict;
     private Executor executor;
@@ -705,7 +705,11 @@ public final class KvHoardClient implements AutoCloseable {
       return this;
     }
 
-    /** Payload bytes per data-plane frame a batch aims at (default 16 MiB; at least one block). */
+    /**
+     * Payload bytes per data-plane frame a batch aims at (default 2 MiB; at least one block).
+     * Frames are pipelined, so small ones cost no round trips; large ones make the server buffer a
+     * whole PUT frame and let payloads leave the CPU caches before their CRC32C is checked.
+     */
     public Builder frameBytes(long bytes) {
       if (bytes < 4096 || bytes > FrameLimits.DEFAULT.maxFrameBytes()) {
         throw new IllegalArgumentException(

@@ -345,10 +345,16 @@ public final class DataConnection implements AutoCloseable {
       throw new ProtocolException(
           server + "'s GET payload lengths add up to " + sum + ", not " + payloadLength);
     }
-    for (ByteBuffer v : views) {
+    // Each payload's CRC32C right after it lands, while its bytes are still in the CPU's caches.
+    int[] crcs = new int[count];
+    for (int i = 0; i < count; i++) {
+      ByteBuffer v = views[i];
       if (v != null) {
         readFully(v, deadlineNanos);
         v.flip();
+        crc.reset();
+        crc.update(v.duplicate());
+        crcs[i] = (int) crc.getValue();
       }
     }
     validate(total, views);
@@ -363,15 +369,8 @@ public final class DataConnection implements AutoCloseable {
       BlockOutcome outcome;
       if (bs == BlockStatus.OK) {
         ByteBuffer v = views[i];
-        crc.reset();
-        if (v != null) {
-          crc.update(v.duplicate());
-        }
         boolean whole = v != null && v.remaining() == blockBytes;
-        outcome =
-            whole && (int) crc.getValue() == head.getInt(d + 36)
-                ? BlockOutcome.OK
-                : BlockOutcome.CORRUPT;
+        outcome = whole && crcs[i] == head.getInt(d + 36) ? BlockOutcome.OK : BlockOutcome.CORRUPT;
       } else if (bs == BlockStatus.NOT_FOUND) {
         outcome = BlockOutcome.MISSING;
       } else {

@@ -98,6 +98,16 @@ public final class RetrieveCommand implements Callable<Integer> {
   private int connections;
 
   @Option(
+      names = "--frame-bytes",
+      paramLabel = "SIZE",
+      defaultValue = "2m",
+      converter = BlocksCommand.SizeConverter.class,
+      description =
+          "Payload per data-plane frame the client aims at (at least one block)."
+              + " Default: ${DEFAULT-VALUE}.")
+  private long frameBytes;
+
+  @Option(
       names = "--iterations",
       defaultValue = "8",
       description =
@@ -275,6 +285,7 @@ public final class RetrieveCommand implements Callable<Integer> {
               .namespace(ns)
               .servers(addresses)
               .connectionsPerServer(connections)
+              .frameBytes(Math.max(4096, frameBytes))
               .deadline(Duration.ofMinutes(2))
               .build()) {
         Histogram storeLatency = new Histogram(3);
