@@ -3,6 +3,7 @@ package io.kvhoard.perf;
 import io.kvhoard.perf.bench.IndexBenchCommand;
 import io.kvhoard.perf.bench.MicroCommand;
 import io.kvhoard.perf.load.BlocksCommand;
+import io.kvhoard.perf.load.RetrieveCommand;
 import io.kvhoard.perf.sim.HitRatioCommand;
 import io.kvhoard.perf.sim.route.RouteSimCommand;
 import java.io.PrintWriter;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
       HitRatioCommand.class,
       RouteSimCommand.class,
       BlocksCommand.class,
+      RetrieveCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class PerfCommand implements Runnable {
