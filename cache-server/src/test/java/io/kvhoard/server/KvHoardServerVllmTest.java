@@ -62,7 +62,7 @@ class KvHoardServerVllmTest {
         // Publish batch after batch until the subscriber has joined and one arrives (a PUB drops
         // what it sends before then), so the test does not depend on when the SUB connects.
         BlockEvent e = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (long seq = 0; e == null && System.nanoTime() < deadline; seq++) {
           pub.sendMore("kv@vllm-0@Qwen/Qwen3-0.6B".getBytes(StandardCharsets.UTF_8));
           pub.sendMore(ByteBuffer.allocate(8).putLong(seq).array());
@@ -70,7 +70,7 @@ class KvHoardServerVllmTest {
           e = got.poll(50, TimeUnit.MILLISECONDS);
         }
 
-        assertNotNull(e, "an event within 15 s");
+        assertNotNull(e, "an event within 30 s");
         assertEquals("vllm-0", e.getPod());
         assertEquals("Qwen/Qwen3-0.6B", e.getNamespace().getModelId());
         assertEquals(
