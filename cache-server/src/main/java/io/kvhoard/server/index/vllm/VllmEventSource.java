@@ -46,6 +46,19 @@ public final class VllmEventSource implements AutoCloseable {
   /** Longest wait in one poll, so that {@link #close()} is noticed quickly. */
   private static final long POLL_MILLIS = 100;
 
+  /**
+   * ZMTP 3.1 heartbeats and a handshake deadline: a pod that vanished without closing its
+   * connection, or a connection stuck before its handshake, is dropped and redialled instead of
+   * being waited on for ever (what was published meanwhile is then a gap).
+   */
+  private static void keepAlive(ZMQ.Socket s) {
+    s.setLinger(0);
+    s.setHandshakeIvl(5_000);
+    s.setHeartbeatIvl(2_000);
+    s.setHeartbeatTimeout(6_000);
+    s.setReconnectIVLMax(5_000);
+  }
+
   /** Messages read from one socket per poll before the others get a turn. */
   private static final int BURST = 1024;
 
@@ -127,7 +140,7 @@ public final class VllmEventSource implements AutoCloseable {
 
     void open() {
       sub = ctx.createSocket(SocketType.SUB);
-      sub.setLinger(0);
+      keepAlive(sub);
       sub.setRcvHWM(100_000); // vLLM's PUB high-water mark
       sub.subscribe(ZMQ.SUBSCRIPTION_ALL);
       sub.connect(endpoint.events());
@@ -152,7 +165,7 @@ public final class VllmEventSource implements AutoCloseable {
 
     private void openDealer() {
       dealer = ctx.createSocket(SocketType.DEALER);
-      dealer.setLinger(0);
+      keepAlive(dealer);
       dealer.setRcvHWM(100_000);
       dealer.connect(endpoint.replay());
       socketsChanged = true;
