@@ -224,14 +224,24 @@ public final class KvHoardServer implements AutoCloseable {
   }
 
   /** The prefix index, its follow journal, the sink both take events from, and the scorer. */
-  private Scoring openIndex() {
+  private Scoring openIndex() throws IOException {
     IndexSettings is = config.index();
-    index =
-        PrefixIndex.newBuilder()
-            .capacity(is.capacity())
-            .blockTokens(is.blockTokens())
-            .podTtl(is.podTtl())
-            .build();
+    try {
+      index =
+          PrefixIndex.newBuilder()
+              .capacity(is.capacity())
+              .blockTokens(is.blockTokens())
+              .podTtl(is.podTtl())
+              .build();
+    } catch (OutOfMemoryError e) {
+      throw new IOException(
+          "the prefix index of "
+              + is.capacity()
+              + " entries does not fit this JVM's direct memory ("
+              + e.getMessage()
+              + "): lower --index-capacity or raise -XX:MaxDirectMemorySize (default: -Xmx)",
+          e);
+    }
     journal = new EventJournal(4096);
     PrefixIndex idx = index;
     EventJournal j = journal;

@@ -76,7 +76,9 @@ final class ServerProcess implements AutoCloseable {
             "--disk-capacity",
             "0",
             "--io-threads",
-            "2"));
+            "2",
+            "--index-capacity",
+            "100000"));
     Process p =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.nanoTime() + READY.toNanos();
