@@ -103,7 +103,8 @@ public final class HttpServer implements AutoCloseable {
             + at.getHostString()
             + ":"
             + at.getPort()
-            + " (/metrics /healthz /readyz /stats)");
+            + " (/metrics /healthz /readyz /stats"
+            + (scoring != null ? ", POST /v1/score)" : ")"));
     return at;
   }
 
@@ -148,7 +149,9 @@ public final class HttpServer implements AutoCloseable {
         res =
             text(
                 HttpResponseStatus.NOT_FOUND,
-                "not found; try /metrics /healthz /readyz /stats\n",
+                "not found; try /metrics /healthz /readyz /stats"
+                    + (scoring != null ? " or POST /v1/score" : "")
+                    + "\n",
                 "text/plain");
       }
       boolean keepAlive = HttpUtil.isKeepAlive(req);
