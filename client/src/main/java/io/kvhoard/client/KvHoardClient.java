@@ -129,7 +129,8 @@ public final class KvHoardClient implements AutoCloseable {
             executor,
             metrics,
             b.connectionsPerServer,
-            b.frameBytes);
+            b.frameBytes,
+            b.framesInFlight);
     this.ownedExecutor = ownedExecutor;
     this.ownedScheduler = ownedScheduler;
     ManagedChannel owned = null;
@@ -618,6 +619,7 @@ public final class KvHoardClient implements AutoCloseable {
     private Duration deadline = Duration.ofSeconds(2);
     private int connectionsPerServer = 4;
     private long frameBytes = 2L << 20;
+    private int framesInFlight = 2;
     private int replicas = 1;
     private boolean strict;
     private Executor executor;
@@ -719,6 +721,19 @@ public final class KvHoardClient implements AutoCloseable {
                 + bytes);
       }
       this.frameBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Most data-plane frames one connection has unanswered at a time (default 2): one being read,
+     * one the server is sending. More lets responses wait in the socket buffers, long enough to
+     * leave the CPU's caches before they are copied into the destination.
+     */
+    public Builder framesInFlight(int frames) {
+      if (frames < 1 || frames > 1024) {
+        throw new IllegalArgumentException("framesInFlight must be in [1, 1024], got " + frames);
+      }
+      this.framesInFlight = frames;
       return this;
     }
 

@@ -65,6 +65,7 @@ final class Transfers {
   private final ClientMetrics metrics;
   private final int connectionsPerServer;
   private final long frameBytes;
+  private final int framesInFlight;
 
   Transfers(
       NamespaceId namespace,
@@ -74,7 +75,8 @@ final class Transfers {
       Executor executor,
       ClientMetrics metrics,
       int connectionsPerServer,
-      long frameBytes) {
+      long frameBytes,
+      int framesInFlight) {
     this.namespace = namespace;
     this.blockBytes = blockBytes;
     this.membership = membership;
@@ -83,6 +85,7 @@ final class Transfers {
     this.metrics = metrics;
     this.connectionsPerServer = connectionsPerServer;
     this.frameBytes = frameBytes;
+    this.framesInFlight = framesInFlight;
   }
 
   /** Runs {@code op} on every server's slots; completes when every block has its outcome. */
@@ -144,6 +147,7 @@ final class Transfers {
                 slots,
                 blockBytes,
                 c.blocksPerFrame(blockBytes, frameBytes),
+                framesInFlight,
                 deadlineNanos,
                 laneSink);
         case PUT ->
@@ -151,6 +155,7 @@ final class Transfers {
                 namespace,
                 slots,
                 c.blocksPerFrame(blockBytes, frameBytes),
+                framesInFlight,
                 deadlineNanos,
                 laneSink);
         case CONTAINS ->

@@ -151,6 +151,8 @@ class KvHoardClientTest {
         IllegalArgumentException.class, () -> KvHoardClient.newBuilder().deadline(Duration.ZERO));
     assertThrows(IllegalArgumentException.class, () -> KvHoardClient.newBuilder().replicas(0));
     assertThrows(
+        IllegalArgumentException.class, () -> KvHoardClient.newBuilder().framesInFlight(0));
+    assertThrows(
         IllegalArgumentException.class, () -> KvHoardClient.newBuilder().servers("nohost"));
     assertThrows(
         IllegalArgumentException.class,

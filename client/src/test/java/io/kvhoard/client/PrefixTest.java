@@ -37,12 +37,12 @@ class PrefixTest {
   @Test
   void lanes_framesDealtInTurn_soEveryLaneStartsWithEarlyBlocks() {
     // 10 blocks of 1 KiB, 3 KiB frames (3 blocks), 4 connections: frames {0-2} {3-5} {6-8} {9}
-    Transfers t = new Transfers(null, 1024, null, null, null, null, 4, 3 * 1024);
+    Transfers t = new Transfers(null, 1024, null, null, null, null, 4, 3 * 1024, 2);
     List<List<Slot>> lanes = t.lanes(Transfers.Op.GET, slots(10));
     assertEquals(
         List.of(List.of(0, 1, 2), List.of(3, 4, 5), List.of(6, 7, 8), List.of(9)), indices(lanes));
     // 2 connections: lane 0 gets frames 0 and 2, lane 1 frames 1 and 3
-    Transfers two = new Transfers(null, 1024, null, null, null, null, 2, 3 * 1024);
+    Transfers two = new Transfers(null, 1024, null, null, null, null, 2, 3 * 1024, 2);
     assertEquals(
         List.of(List.of(0, 1, 2, 6, 7, 8), List.of(3, 4, 5, 9)),
         indices(two.lanes(Transfers.Op.GET, slots(10))));
@@ -50,7 +50,7 @@ class PrefixTest {
 
   @Test
   void lanes_smallBatchOrContains_useOneConnection() {
-    Transfers t = new Transfers(null, 1024, null, null, null, null, 4, 16 * 1024);
+    Transfers t = new Transfers(null, 1024, null, null, null, null, 4, 16 * 1024, 2);
     assertEquals(1, t.lanes(Transfers.Op.PUT, slots(10)).size());
     assertEquals(1, t.lanes(Transfers.Op.CONTAINS, slots(100)).size());
   }

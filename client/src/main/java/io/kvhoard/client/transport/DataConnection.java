@@ -188,7 +188,8 @@ public final class DataConnection implements AutoCloseable {
 
   /**
    * Reads {@code slots} (each with a buffer of exactly {@code blockBytes}) in frames of at most
-   * {@code perFrame} blocks, reporting each block to {@code sink} as it is checked.
+   * {@code perFrame} blocks, at most {@code window} frames in flight, reporting each block to
+   * {@code sink} as it is checked.
    *
    * @throws SocketTimeoutException if the deadline passes; blocks not reported yet are not read
    * @throws IOException if the connection fails or the server breaks the protocol
@@ -198,91 +199,111 @@ public final class DataConnection implements AutoCloseable {
       List<Slot> slots,
       int blockBytes,
       int perFrame,
+      int window,
       long deadlineNanos,
       BlockSink sink)
       throws IOException {
-    Map<Long, List<Slot>> pending = new HashMap<>();
-    try {
-      for (int from = 0; from < slots.size(); from += perFrame) {
-        List<Slot> part = slots.subList(from, Math.min(slots.size(), from + perFrame));
-        long id = ++lastRequestId;
-        Frame request;
-        try (FrameBuilder b = Frame.newRequest(Opcode.GET, id, ns, alloc)) {
-          b.version(version);
-          for (Slot s : part) {
-            b.addGet(s.key().toBytes(), blockBytes);
-          }
-          request = b.build();
-        }
-        pending.put(id, part);
-        send(request, deadlineNanos);
-      }
-      while (!pending.isEmpty()) {
-        readGetResponse(pending, blockBytes, deadlineNanos, sink);
-      }
-    } catch (IOException | RuntimeException e) {
-      usable = false;
-      throw e;
-    }
+    pipeline(
+        Opcode.GET,
+        ns,
+        slots,
+        perFrame,
+        window,
+        deadlineNanos,
+        (b, s) -> b.addGet(s.key().toBytes(), blockBytes),
+        pending -> readGetResponse(pending, blockBytes, deadlineNanos, sink));
   }
 
   /**
    * Stores {@code slots} (each buffer's remaining bytes, CRC32C computed here) in frames of at most
-   * {@code perFrame} blocks.
+   * {@code perFrame} blocks, at most {@code window} frames in flight.
    */
   public void put(
-      NamespaceId ns, List<Slot> slots, int perFrame, long deadlineNanos, BlockSink sink)
+      NamespaceId ns,
+      List<Slot> slots,
+      int perFrame,
+      int window,
+      long deadlineNanos,
+      BlockSink sink)
       throws IOException {
-    Map<Long, List<Slot>> pending = new HashMap<>();
-    try {
-      for (int from = 0; from < slots.size(); from += perFrame) {
-        List<Slot> part = slots.subList(from, Math.min(slots.size(), from + perFrame));
-        long id = ++lastRequestId;
-        Frame request;
-        try (FrameBuilder b = Frame.newRequest(Opcode.PUT, id, ns, alloc)) {
-          b.version(version);
-          for (Slot s : part) {
-            ByteBuffer src = s.buffer().duplicate();
-            crc.reset();
-            crc.update(src.duplicate());
-            b.addPut(s.key().toBytes(), Unpooled.wrappedBuffer(src), (int) crc.getValue());
-          }
-          request = b.build();
-        }
-        pending.put(id, part);
-        send(request, deadlineNanos);
-      }
-      while (!pending.isEmpty()) {
-        readStatusResponse(Opcode.PUT, pending, deadlineNanos, sink);
-      }
-    } catch (IOException | RuntimeException e) {
-      usable = false;
-      throw e;
-    }
+    pipeline(
+        Opcode.PUT,
+        ns,
+        slots,
+        perFrame,
+        window,
+        deadlineNanos,
+        (b, s) -> {
+          ByteBuffer src = s.buffer().duplicate();
+          crc.reset();
+          crc.update(src.duplicate());
+          b.addPut(s.key().toBytes(), Unpooled.wrappedBuffer(src), (int) crc.getValue());
+        },
+        pending -> readStatusResponse(Opcode.PUT, pending, deadlineNanos, sink));
   }
 
   /** Asks which of {@code slots} the server holds (one CONTAINS_PREFIX frame per part). */
   public void contains(
       NamespaceId ns, List<Slot> slots, int perFrame, long deadlineNanos, BlockSink sink)
       throws IOException {
+    pipeline(
+        Opcode.CONTAINS_PREFIX,
+        ns,
+        slots,
+        perFrame,
+        Integer.MAX_VALUE,
+        deadlineNanos,
+        (b, s) -> b.addKey(s.key().toBytes()),
+        pending -> readStatusResponse(Opcode.CONTAINS_PREFIX, pending, deadlineNanos, sink));
+  }
+
+  /** Adds one slot's descriptor (and payload) to a request. */
+  private interface Describer {
+    void add(FrameBuilder b, Slot s);
+  }
+
+  /** Reads one response and removes its request from the pending ones. */
+  private interface ResponseReader {
+    void read(Map<Long, List<Slot>> pending) throws IOException;
+  }
+
+  /**
+   * Sends {@code slots} as requests of at most {@code perFrame} blocks, keeping at most {@code
+   * window} of them unanswered: a new request goes out as each response has been read. A small
+   * window keeps the responses' bytes short in the socket buffers, so they are still in the CPU's
+   * caches when they are copied into the slots; two frames keep the server busy while the previous
+   * one is read.
+   */
+  private void pipeline(
+      Opcode op,
+      NamespaceId ns,
+      List<Slot> slots,
+      int perFrame,
+      int window,
+      long deadlineNanos,
+      Describer describer,
+      ResponseReader responses)
+      throws IOException {
     Map<Long, List<Slot>> pending = new HashMap<>();
     try {
-      for (int from = 0; from < slots.size(); from += perFrame) {
-        List<Slot> part = slots.subList(from, Math.min(slots.size(), from + perFrame));
-        long id = ++lastRequestId;
-        Frame request;
-        try (FrameBuilder b = Frame.newRequest(Opcode.CONTAINS_PREFIX, id, ns, alloc)) {
-          b.version(version);
-          for (Slot s : part) {
-            b.addKey(s.key().toBytes());
+      int from = 0;
+      while (from < slots.size() || !pending.isEmpty()) {
+        while (from < slots.size() && pending.size() < window) {
+          List<Slot> part = slots.subList(from, Math.min(slots.size(), from + perFrame));
+          from += part.size();
+          long id = ++lastRequestId;
+          Frame request;
+          try (FrameBuilder b = Frame.newRequest(op, id, ns, alloc)) {
+            b.version(version);
+            for (Slot s : part) {
+              describer.add(b, s);
+            }
+            request = b.build();
           }
-          request = b.build();
+          pending.put(id, part);
+          send(request, deadlineNanos);
         }
-        pending.put(id, part);
-        send(request, deadlineNanos);
-      }
-      while (!pending.isEmpty()) {
-        readStatusResponse(Opcode.CONTAINS_PREFIX, pending, deadlineNanos, sink);
+        responses.read(pending);
       }
     } catch (IOException | RuntimeException e) {
       usable = false;

@@ -108,6 +108,12 @@ public final class RetrieveCommand implements Callable<Integer> {
   private long frameBytes;
 
   @Option(
+      names = "--frames-in-flight",
+      defaultValue = "2",
+      description = "Frames the client keeps unanswered per connection. Default: ${DEFAULT-VALUE}.")
+  private int framesInFlight;
+
+  @Option(
       names = "--iterations",
       defaultValue = "8",
       description =
@@ -150,7 +156,8 @@ public final class RetrieveCommand implements Callable<Integer> {
       double p99Ms,
       int calls,
       double getGbPerS,
-      double putGbPerS) {}
+      double putGbPerS,
+      double memoryGetGbPerS) {}
 
   /**
    * Longest JIT warm-up of each started server (ended earlier once its compilers are idle); the
@@ -242,6 +249,9 @@ public final class RetrieveCommand implements Callable<Integer> {
     if (connections < 1 || connections > 16) {
       throw usage("--connections must be 1 to 16");
     }
+    if (framesInFlight < 1 || framesInFlight > 1024) {
+      throw usage("--frames-in-flight must be 1 to 1024");
+    }
     if (iterations < 1 || storeIterations < 1) {
       throw usage("--iterations and --store-iterations must be at least 1");
     }
@@ -301,6 +311,7 @@ public final class RetrieveCommand implements Callable<Integer> {
               .servers(addresses)
               .connectionsPerServer(connections)
               .frameBytes(Math.max(4096, frameBytes))
+              .framesInFlight(framesInFlight)
               .deadline(Duration.ofMinutes(2))
               .build()) {
         Histogram storeLatency = new Histogram(3);
@@ -322,6 +333,7 @@ public final class RetrieveCommand implements Callable<Integer> {
         }
         Histogram latency = new Histogram(3);
         long nanos = 0;
+        double[] cpuStart = cpu(started);
         for (int i = 0; i < iterations; i++) {
           long t0 = System.nanoTime();
           RetrieveResult r = client.retrieve(prompt, mem);
@@ -332,6 +344,14 @@ public final class RetrieveCommand implements Callable<Integer> {
           latency.recordValue(t);
           nanos += t;
         }
+        double[] cpuEnd = cpu(started);
+        double gb = iterations * prefixBytes / 1e9;
+        err.printf(
+            Locale.ROOT,
+            "kvhoard-perf retrieve: %d servers: retrieve CPU s/GB: client %.3f, servers %.3f%n",
+            n,
+            (cpuEnd[0] - cpuStart[0]) / gb,
+            (cpuEnd[1] - cpuStart[1]) / gb);
         retrieve = row("retrieve", n, blockBytes, latency, iterations * prefixBytes, nanos);
         store =
             row("store", n, blockBytes, storeLatency, storeIterations * prefixBytes, storeNanos);
@@ -356,26 +376,152 @@ public final class RetrieveCommand implements Callable<Integer> {
               target,
               started.get(0),
               new LoadRun.Plan(Op.GET, c, warm, baseline, 0, workingSet, 1L << 40));
+      Peer cached =
+          rawGet(false, target, started.get(0), c, blockBytes, workingSet, 1L << 40, memory, warm);
+      Peer inMemory =
+          rawGet(true, target, started.get(0), c, blockBytes, workingSet, 1L << 40, memory, warm);
+      double memoryGet = inMemory.gbPerS();
+      err.printf(
+          Locale.ROOT,
+          "kvhoard-perf retrieve: %d servers: raw GET into one buffer per connection %.2f GB/s"
+              + " (CPU s/GB client %.3f, server %.3f); into the retrieve's memory %.2f GB/s"
+              + " (client %.3f, server %.3f)%n",
+          n,
+          cached.gbPerS(),
+          cached.clientCpuPerGb(),
+          cached.serverCpuPerGb(),
+          inMemory.gbPerS(),
+          inMemory.clientCpuPerGb(),
+          inMemory.serverCpuPerGb());
       LoadRun.Result put =
           run.measure(
               target, started.get(0), new LoadRun.Plan(Op.PUT, c, warm, baseline, 0, 0, 2L << 40));
       err.printf(
           Locale.ROOT,
-          "kvhoard-perf retrieve: %d servers: harness GET %.2f GB/s, PUT %.2f GB/s at %d"
-              + " connections%n",
+          "kvhoard-perf retrieve: %d servers: harness GET %.2f GB/s (into the retrieve's memory"
+              + " %.2f), PUT %.2f GB/s at %d connections%n",
           n,
           get.gbPerSecond(),
+          memoryGet,
           put.gbPerSecond(),
           c);
       err.flush();
       return List.of(
-          withBaseline(retrieve, get.gbPerSecond(), put.gbPerSecond()),
-          withBaseline(store, get.gbPerSecond(), put.gbPerSecond()));
+          withBaseline(retrieve, get.gbPerSecond(), put.gbPerSecond(), memoryGet),
+          withBaseline(store, get.gbPerSecond(), put.gbPerSecond(), memoryGet));
     } finally {
       for (KvHoard t : targets) {
         t.close();
       }
     }
+  }
+
+  /** A raw GET peer's throughput and the CPU seconds per GB its client and servers spent. */
+  record Peer(double gbPerS, double clientCpuPerGb, double serverCpuPerGb) {}
+
+  /** CPU seconds so far of this JVM and of {@code servers} together ({@code [client, servers]}). */
+  private static double[] cpu(List<Server> servers) {
+    ProcFs proc = ProcFs.system();
+    double client = proc.cpuSeconds(ProcessHandle.current().pid()).orElse(Double.NaN);
+    double server = 0;
+    for (Server s : servers) {
+      server += s.pid().isPresent() ? proc.cpuSeconds(s.pid().getAsLong()).orElse(Double.NaN) : 0;
+    }
+    return new double[] {client, server};
+  }
+
+  /**
+   * The harness's GET (same connections, one request in flight each, CRC32C checked, the same
+   * working set, which the harness's GET stored under {@code keyBase}) with one change: each block
+   * lands in the next 1.75 MiB slot of the retrieve's destination memory, in turn over all of it,
+   * instead of one buffer per connection that stays in the CPU's caches. What the raw protocol
+   * reaches when it writes the same bytes into the same kind of memory as a retrieve; in GB/s.
+   */
+  private Peer rawGet(
+      boolean intoMemory,
+      KvHoard target,
+      Server server,
+      int c,
+      int blockBytes,
+      long workingSet,
+      long keyBase,
+      ByteBuffer memory,
+      Duration warm)
+      throws IOException {
+    long stored = Math.max(c, (workingSet + blockBytes - 1) / blockBytes);
+    int mine = (int) ((stored + c - 1) / c);
+    int slots = memory.capacity() / blockBytes / c * c; // each connection its own slots
+    long[] bytes = new long[c];
+    IOException[] failures = new IOException[c];
+    long start = System.nanoTime();
+    long measureFrom = start + warm.toNanos();
+    long end = measureFrom + baseline.toNanos();
+    long[] finished = new long[c];
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < c; i++) {
+      int index = i;
+      Thread t =
+          new Thread(
+              () -> {
+                long firstId = keyBase + ((long) index << 32) + (1L << 31);
+                try (Connection conn = target.connect(server.address())) {
+                  int slot = index;
+                  ByteBuffer own = ByteBuffer.allocateDirect(blockBytes);
+                  for (long k = 0; ; k++) {
+                    long now = System.nanoTime();
+                    if (now >= end) {
+                      break;
+                    }
+                    ByteBuffer dst =
+                        intoMemory ? memory.slice(slot * blockBytes, blockBytes) : own.clear();
+                    slot = (slot + c) % slots;
+                    int got = conn.get(firstId + k % mine, dst);
+                    if (got != blockBytes) {
+                      throw new IOException("the server lost block " + (firstId + k % mine));
+                    }
+                    if (now >= measureFrom) {
+                      bytes[index] += got;
+                    }
+                  }
+                  finished[index] = System.nanoTime();
+                } catch (IOException e) {
+                  failures[index] = e;
+                }
+              },
+              "retrieve-memory-get-" + i);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+    double[] cpuStart;
+    try {
+      Thread.sleep(Math.max(0, (measureFrom - System.nanoTime()) / 1_000_000));
+      cpuStart = cpu(List.of(server));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    long total = 0;
+    long last = end;
+    for (int i = 0; i < c; i++) {
+      try {
+        threads.get(i).join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+      if (failures[i] != null) {
+        throw failures[i];
+      }
+      total += bytes[i];
+      last = Math.max(last, finished[i]);
+    }
+    double[] cpuEnd = cpu(List.of(server));
+    double gb = total / 1e9;
+    return new Peer(
+        total / (double) (last - measureFrom),
+        (cpuEnd[0] - cpuStart[0]) / gb,
+        (cpuEnd[1] - cpuStart[1]) / gb);
   }
 
   private Row row(String op, int n, int blockBytes, Histogram latency, long bytes, long nanos) {
@@ -390,10 +536,11 @@ public final class RetrieveCommand implements Callable<Integer> {
         latency.getValueAtPercentile(99) / 1e6,
         (int) latency.getTotalCount(),
         0,
+        0,
         0);
   }
 
-  private static Row withBaseline(Row r, double get, double put) {
+  private static Row withBaseline(Row r, double get, double put, double memoryGet) {
     return new Row(
         r.op(),
         r.servers(),
@@ -405,7 +552,8 @@ public final class RetrieveCommand implements Callable<Integer> {
         r.p99Ms(),
         r.calls(),
         get,
-        put);
+        put,
+        memoryGet);
   }
 
   /** The prompt of the {@code i}-th prefix: token ids no other prefix of the run shares. */
@@ -445,6 +593,8 @@ public final class RetrieveCommand implements Callable<Integer> {
     o.put("get_gb_per_s", r.getGbPerS());
     o.put("put_gb_per_s", r.putGbPerS());
     o.put("ratio_to_put", ratio(r.gbPerS(), r.putGbPerS()));
+    o.put("memory_get_gb_per_s", r.memoryGetGbPerS());
+    o.put("ratio_to_memory_get", ratio(r.gbPerS(), r.memoryGetGbPerS()));
     out.println(o);
     out.flush();
   }

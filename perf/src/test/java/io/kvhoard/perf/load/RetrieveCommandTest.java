@@ -61,6 +61,12 @@ class RetrieveCommandTest {
           j.get("gb_per_s").asDouble() / j.get("get_gb_per_s").asDouble(),
           j.get("ratio_to_get").asDouble(),
           1e-9);
+      // The fair peer: the harness's GET into the retrieve's destination memory, same run.
+      assertTrue(j.get("memory_get_gb_per_s").asDouble() > 0, j.toString());
+      assertEquals(
+          j.get("gb_per_s").asDouble() / j.get("memory_get_gb_per_s").asDouble(),
+          j.get("ratio_to_memory_get").asDouble(),
+          1e-9);
     }
     assertEquals(3, rows.get(0).get("calls").asInt());
     assertEquals(2, rows.get(1).get("calls").asInt());
