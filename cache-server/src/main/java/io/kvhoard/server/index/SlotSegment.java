@@ -12,6 +12,8 @@ import java.util.concurrent.locks.StampedLock;
  * multimap); they then lie in one run of that key's probe sequence.
  *
  * <p>Design: Knuth's linear probing with backward-shift deletion (TAOCP vol. 3, 6.4, algorithm R),
+ * which keeps a run ordered by home slot if insertions do ({@link #insertAt}: Celis's Robin Hood
+ * hashing, 1986; the block table uses it so a lookup stops at the first slot homed after its key),
  * Lemire's multiply-shift range reduction for the home slot ("A fast alternative to the modulo
  * reduction", 2016) so a segment holds exactly the slots its capacity needs rather than a power of
  * two, and a {@link StampedLock} per segment: writers take the write lock, readers read
@@ -102,6 +104,33 @@ final class SlotSegment {
     }
     setKey(hole, EMPTY);
     size = size - 1;
+  }
+
+  /** How far slot {@code i} is from the home slot of the key it holds. */
+  int distance(int i, long key) {
+    int d = i - home(key);
+    return d < 0 ? d + slots : d;
+  }
+
+  /**
+   * Stores {@code key} at slot {@code i} after moving the slots from {@code i} to the end of its
+   * run one slot on (the run must not fill the segment): Robin Hood insertion, which keeps a run
+   * ordered by home slot. Word 1 and beyond of the new slot are left for the caller.
+   */
+  void insertAt(int i, long key) {
+    int end = i;
+    while (key(end) != EMPTY) {
+      end = next(end);
+    }
+    while (end != i) {
+      int prev = end == 0 ? slots - 1 : end - 1;
+      for (int w = 0; w < words; w++) {
+        setWord(end, w, word(prev, w));
+      }
+      end = prev;
+    }
+    setKey(i, key);
+    size = size + 1;
   }
 
   /** The first free slot of the key's probe sequence. The segment must not be full. */
