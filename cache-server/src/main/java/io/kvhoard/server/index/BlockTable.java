@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
  * device tier, fed by KV events) stored like Mooncake's and Chronicle's off-heap stores: fixed
  * slots in direct memory so tens of millions of entries cost the collector nothing. Capacity is
  * bounded in entries: a segment at its limit first reuses a dead entry met on the probe (a cleared
- * or expired lane's), else evicts, sampling 32 slots from a clock hand and dropping a dead one if
+ * or expired lane's), else evicts, sampling 32 slots from a random one and dropping a dead one if
  * found, else the one stored longest ago (Redis's sampled approximate LRU). The stamp is a per
  * segment 29-bit insertion counter compared modulo 2^29. Tier bits merge: one slot says the lane
  * holds the block on GPU and host, as vLLM's offloading emits one {@code BlockStored} per medium.
@@ -171,14 +171,13 @@ final class BlockTable {
     int oldest = -1;
     int oldestAge = -1;
     int seen = 0;
-    int i = s.hand;
+    int i = s.nextHand();
     for (int n = 0; n < s.slots && seen < SAMPLE; n++) {
       long k = s.key(i);
       if (k != SlotSegment.EMPTY) {
         seen++;
         long v = s.word(i, 1);
         if (!lanes.live(lane(v), gen(v))) {
-          s.hand = i;
           s.deleteAt(i);
           reclaimed.increment();
           return;
@@ -191,7 +190,6 @@ final class BlockTable {
       }
       i = s.next(i);
     }
-    s.hand = i;
     if (oldest >= 0) {
       s.deleteAt(oldest);
       evicted.increment();

@@ -32,6 +32,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * uint64 block hashes, chained by parent hash from the batch's first event, as vLLM sends them)
  * into {@link BlockEvent}s delivered to a sink ({@code decode}, {@link Sink}): the real {@link
  * PrefixIndex} (decode + apply, issue 6's figure), a counting sink or a no-op one (decode alone).
+ * The payloads are sent as {@value #PODS} pods in turn, 4 pods per model holding the same blocks.
  * The peer, measured in the same run, is the decode limit: msgpack-core walking the same bytes and
  * reading every integer, building no object ({@code baselineRawUnpack}).
  *
@@ -54,6 +55,14 @@ public class VllmIngestBenchmark {
   /** Pods the payloads are sent as in turn, one pass each, so the index keeps inserting. */
   static final int PODS = 64;
 
+  /**
+   * Models (topics {@code kv@<pod>@<model>}) the pods serve, so {@value #PODS} / {@value #MODELS}
+   * pods hold the same blocks: with every pod holding the same blocks, a block table probe run
+   * becomes clumps of one key's many entries and inserting costs the run's length (measured: about
+   * 0.1M blocks/s with 8 pods' identical entries per block).
+   */
+  static final int MODELS = 16;
+
   /** The index's capacity in (block, pod) entries: full after 8 passes, then evicting. */
   static final int INDEX_CAPACITY = 1 << 20;
 
@@ -72,6 +81,7 @@ public class VllmIngestBenchmark {
   private final BlockEventSink noop = e -> {};
   private VllmEventDecoder decoder;
   private final VllmEventDecoder[] podDecoders = new VllmEventDecoder[PODS];
+  private final byte[][] podTopics = new byte[PODS][];
   private int next;
 
   /**
@@ -129,6 +139,7 @@ public class VllmIngestBenchmark {
     decoder = VllmEventDecoder.newBuilder().pod("vllm-0").build();
     for (int p = 0; p < PODS; p++) {
       podDecoders[p] = VllmEventDecoder.newBuilder().pod("vllm-" + p).build();
+      podTopics[p] = ("kv@vllm-" + p + "@model-" + p % MODELS).getBytes(StandardCharsets.UTF_8);
     }
     int n = decoder.decode(TOPIC, payloads[0], noop);
     if (n != EVENTS_PER_BATCH) {
@@ -211,8 +222,8 @@ public class VllmIngestBenchmark {
   /** Ours: decode into BlockEvents delivered to the sink ({@code index}: decode + apply). */
   @Benchmark
   public int decode(Sink sink) {
-    VllmEventDecoder d = podDecoders[(next / payloads.length) % PODS];
-    return d.decode(TOPIC, nextPayload(), sink.target);
+    int pod = (next / payloads.length) % PODS;
+    return podDecoders[pod].decode(podTopics[pod], nextPayload(), sink.target);
   }
 
   /** The decode limit: msgpack-core reading every value of the same bytes, building nothing. */
