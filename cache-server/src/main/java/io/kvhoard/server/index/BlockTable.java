@@ -5,14 +5,18 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The index's main table, off the Java heap: a multimap canonical block key → (lane, generation,
  * tiers, stamp), one 16-byte slot per (block, lane) entry, in {@link SlotSegment}s chosen by the
- * key's high bits. All entries of one key lie in one probe run, so a lookup reads one or two cache
- * lines and returns every lane that holds the block.
+ * key's high bits. Runs are kept in home-slot order (Robin Hood insertion), so the entries of one
+ * key lie together after the few slots displaced from earlier homes, and a lookup stops at the
+ * first slot homed after its key, one or two cache lines, and returns every lane that holds the
+ * block. Plain linear probing scanned on to the end of the cluster, which a block many pods hold
+ * (its entries appended at a cluster's end, joining it to the next) makes long: 31 slots per lookup
+ * of a long prompt at 0.68 load, against 5 expected for a table of distinct keys.
  *
  * <p>Design. The shape of llm-d kv-cache-manager's {@code kvblock.Index} (key → pod entries with a
  * device tier, fed by KV events) stored like Mooncake's and Chronicle's off-heap stores: fixed
  * slots in direct memory so tens of millions of entries cost the collector nothing. Capacity is
  * bounded in entries: a segment at its limit first reuses a dead entry met on the probe (a cleared
- * or expired lane's), else evicts, sampling 32 slots from a clock hand and dropping a dead one if
+ * or expired lane's), else evicts, sampling 32 slots from a random one and dropping a dead one if
  * found, else the one stored longest ago (Redis's sampled approximate LRU). The stamp is a per
  * segment 29-bit insertion counter compared modulo 2^29. Tier bits merge: one slot says the lane
  * holds the block on GPU and host, as vLLM's offloading emits one {@code BlockStored} per medium.
@@ -96,37 +100,39 @@ final class BlockTable {
     long lock = s.lock.writeLock();
     try {
       int stamp = stamps[si] = (stamps[si] + 1) & STAMP_MASK;
-      int i = s.home(key);
-      int reuse = -1;
-      for (int n = 0; n < s.slots; n++) {
-        long k = s.key(i);
-        if (k == SlotSegment.EMPTY) {
-          break;
-        }
-        long v = s.word(i, 1);
-        if (lane(v) == lane && k == key) {
-          int merged = gen(v) == gen ? tiers(v) | tiers : tiers;
-          s.setWord(i, 1, value(lane, gen, merged, stamp));
+      int h = s.home(key);
+      probe:
+      while (true) {
+        int i = h;
+        for (int d = 0; d < s.slots; d++, i = s.next(i)) {
+          long k = s.key(i);
+          if (k != SlotSegment.EMPTY) {
+            long v = s.word(i, 1);
+            if (k == key && lane(v) == lane) {
+              int merged = gen(v) == gen ? tiers(v) | tiers : tiers;
+              s.setWord(i, 1, value(lane, gen, merged, stamp));
+              return;
+            }
+            if (!lanes.live(lane(v), gen(v))) {
+              s.deleteAt(i); // a dead entry met on the way: reclaim it and look again
+              reclaimed.increment();
+              continue probe;
+            }
+            if (k == key || s.distance(i, k) >= d) {
+              continue; // the key's own run, or slots homed at or before its home
+            }
+          }
+          // slot i is free or homed after the key: the key goes here, in home order
+          if (s.size >= maxPerSegment) {
+            evictOne(s, stamp);
+            continue probe;
+          }
+          s.insertAt(i, key);
+          s.setWord(i, 1, value(lane, gen, tiers, stamp));
           return;
         }
-        if (reuse < 0 && !lanes.live(lane(v), gen(v))) {
-          reuse = i;
-        }
-        i = s.next(i);
+        throw new IllegalStateException("a full block table segment"); // size < slots always
       }
-      if (reuse >= 0) {
-        s.setKey(reuse, key);
-        s.setWord(reuse, 1, value(lane, gen, tiers, stamp));
-        reclaimed.increment();
-        return;
-      }
-      if (s.size >= maxPerSegment) {
-        evictOne(s, stamp);
-      }
-      int free = s.freeSlotFor(key);
-      s.setKey(free, key);
-      s.setWord(free, 1, value(lane, gen, tiers, stamp));
-      s.size = s.size + 1;
     } finally {
       s.lock.unlockWrite(lock);
     }
@@ -139,9 +145,9 @@ final class BlockTable {
     long lock = s.lock.writeLock();
     try {
       int i = s.home(key);
-      for (int n = 0; n < s.slots; n++) {
+      for (int d = 0; d < s.slots; d++) {
         long k = s.key(i);
-        if (k == SlotSegment.EMPTY) {
+        if (k == SlotSegment.EMPTY || (k != key && s.distance(i, k) < d)) {
           return;
         }
         long v = s.word(i, 1);
@@ -165,14 +171,13 @@ final class BlockTable {
     int oldest = -1;
     int oldestAge = -1;
     int seen = 0;
-    int i = s.hand;
+    int i = s.nextHand();
     for (int n = 0; n < s.slots && seen < SAMPLE; n++) {
       long k = s.key(i);
       if (k != SlotSegment.EMPTY) {
         seen++;
         long v = s.word(i, 1);
         if (!lanes.live(lane(v), gen(v))) {
-          s.hand = i;
           s.deleteAt(i);
           reclaimed.increment();
           return;
@@ -185,7 +190,6 @@ final class BlockTable {
       }
       i = s.next(i);
     }
-    s.hand = i;
     if (oldest >= 0) {
       s.deleteAt(oldest);
       evicted.increment();
@@ -219,16 +223,15 @@ final class BlockTable {
   private static int scan(SlotSegment s, long key, Scratch out) {
     int i = s.home(key);
     int found = 0;
-    for (int n = 0; n < s.slots; n++) {
+    for (int d = 0; d < s.slots; d++) {
       long k = s.key(i);
-      if (k == SlotSegment.EMPTY) {
-        break;
-      }
       if (k == key) {
         if (found == out.values.length) {
           out.grow();
         }
         out.values[found++] = s.word(i, 1);
+      } else if (k == SlotSegment.EMPTY || s.distance(i, k) < d) {
+        break; // runs are in home order: no entry of the key lies further on
       }
       i = s.next(i);
     }
@@ -236,17 +239,14 @@ final class BlockTable {
   }
 
   /**
-   * Reads each key's home slot, so the lookups that follow find them in cache: the loads are
-   * independent, so the processor overlaps their misses (group prefetching).
+   * Reads the key's home slot and returns its word, so a lookup of the key soon after finds it in
+   * cache: callers touch a group of keys first, independent loads whose misses the processor
+   * overlaps (group prefetching), then look them up.
    */
-  long touch(long[] keys, int from, int to) {
-    long sink = 0;
-    for (int j = from; j < to; j++) {
-      long key = SlotSegment.nonEmpty(keys[j]);
-      SlotSegment s = segment(key);
-      sink ^= s.key(s.home(key));
-    }
-    return sink;
+  long touch(long key) {
+    key = SlotSegment.nonEmpty(key);
+    SlotSegment s = segment(key);
+    return s.key(s.home(key));
   }
 
   /** Occupied slots (live and dead entries not yet reclaimed). */

@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Meta word: lane (16) | generation (16) | continuation (1) | tiers (3) | completed keys (8) |
  * partial tokens (8). Entries of a cleared lane are dead and reclaimed when met. When a segment is
- * full an entry is evicted (a dead one among 32 sampled from a clock hand, else the one at the
- * hand); a later {@code BlockStored} whose parent was evicted is counted as an unknown parent.
+ * full an entry is evicted (a dead one among 32 sampled from a random slot, else the first of
+ * them); a later {@code BlockStored} whose parent was evicted is counted as an unknown parent.
  *
  * <p>Thread-safe per slot (segment write locks); the slots of one entry are written one after the
  * other, so events of one pod must come from one source at a time (as {@link BlockEventSink} says).
@@ -173,14 +173,13 @@ final class EngineKeyTable {
   private void evictOne(SlotSegment s) {
     int first = -1;
     int seen = 0;
-    int i = s.hand;
+    int i = s.nextHand();
     for (int n = 0; n < s.slots && seen < SAMPLE; n++) {
       long k = s.key(i);
       if (k != SlotSegment.EMPTY) {
         seen++;
         long meta = s.word(i, 1);
         if (!lanes.live(lane(meta), gen(meta))) {
-          s.hand = s.next(i);
           s.deleteAt(i);
           return;
         }
@@ -191,7 +190,6 @@ final class EngineKeyTable {
       i = s.next(i);
     }
     if (first >= 0) {
-      s.hand = s.next(first);
       s.deleteAt(first);
       evicted.increment();
     }

@@ -36,10 +36,10 @@ public final class Scoring {
   public List<Scorer.PodScore> forTokens(
       Namespace ns, long[] tokenIds, Collection<String> pods, Map<String, Double> load) {
     long start = System.nanoTime();
-    long[] keys = index.keysOfTokens(ns, tokenIds, tokenIds.length);
-    long hash = keys.length == 0 ? tokenIds.length : keys[keys.length - 1];
+    long[] hash = new long[1];
+    List<PodMatch> matches = index.matchTokens(ns, tokenIds, tokenIds.length, pods, hash);
     List<Scorer.PodScore> out =
-        scorer.score(index.match(ns, keys, pods), index.blockTokens(), tokenIds.length, load, hash);
+        scorer.score(matches, index.blockTokens(), tokenIds.length, load, hash[0]);
     latencyNanos.accept(System.nanoTime() - start);
     return out;
   }

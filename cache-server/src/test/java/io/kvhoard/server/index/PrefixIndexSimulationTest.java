@@ -203,6 +203,14 @@ class PrefixIndexSimulationTest {
             got.put(m.pod(), m);
           }
           assertEquals(model.match(prompt, pods), got, "step " + step);
+          Map<String, PodMatch> fused = new TreeMap<>();
+          long[] last = new long[1];
+          for (PodMatch m : index.matchTokens(NS, prompt, len, pods, last)) {
+            fused.put(m.pod(), m);
+          }
+          assertEquals(got, fused, "matchTokens, step " + step);
+          long[] keys = index.keysOfTokens(NS, prompt, len);
+          assertEquals(keys.length == 0 ? len : keys[keys.length - 1], last[0], "step " + step);
         }
       }
       IndexStats s = index.stats();

@@ -39,15 +39,17 @@ import picocli.CommandLine.Option;
  *       event, chained by parent key) applied to the real index by 1 and by 2 threads, blocks/s
  *       (goal >= 1M/s on 2 cores); the index ends with {@code --entries} (block, pod) entries
  *       across {@code --pods} pods.
- *   <li>Score latency: {@link Scoring#forTokens} (canonical keys of the tokens, index match,
- *       scorer) for a prompt of {@code --prompt-blocks} blocks of 16 tokens that 3 pods hold whole
- *       and 7 more in part, p50/p99 over {@code --queries} queries (goal p99 < 1 ms), against the
- *       same match on a plain on-heap {@code HashMap<Long, long[]>} index of the same entries.
+ *   <li>Score latency: {@link Scoring#forTokens} (canonical keys of the tokens hashed group by
+ *       group as the index matches them, {@link PrefixIndex#matchTokens}, then the scorer) for a
+ *       prompt of {@code --prompt-blocks} blocks of 16 tokens that 3 pods hold whole and 7 more in
+ *       part, p50/p99 over {@code --queries} queries (goal p99 < 1 ms); and the match alone, keys
+ *       given, against the same match on a plain on-heap {@code HashMap<Long, long[]>} index of the
+ *       same entries, in the same loop.
  *   <li>Memory: off-heap bytes of the block table per (block, pod) entry (goal <= 48), of the
  *       engine-key map per engine block, and the heap map's bytes per entry (used heap after GC).
  * </ul>
  *
- * <p>Run: {@code java -Xmx4g -XX:MaxDirectMemorySize=2g -jar perf/target/kvhoard-perf.jar index}.
+ * <p>Run: {@code java -Xmx8g -XX:MaxDirectMemorySize=2g -jar perf/target/kvhoard-perf.jar index}.
  */
 @Command(
     name = "index",
