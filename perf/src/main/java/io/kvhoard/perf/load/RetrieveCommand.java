@@ -163,7 +163,7 @@ public final class RetrieveCommand implements Callable<Integer> {
    * Longest JIT warm-up of each started server (ended earlier once its compilers are idle); the
    * client's own warm-up is an untimed retrieve.
    */
-  private static final Duration SERVER_WARM_UP = Duration.ofSeconds(8);
+  private static final Duration SERVER_WARM_UP = Duration.ofSeconds(30);
 
   @Override
   public Integer call() throws IOException {
