@@ -265,22 +265,11 @@ final class BlockTable {
 
   /** Off-heap bytes allocated. */
   long bytes() {
-    long n = 0;
-    for (SlotSegment s : segments) {
-      n += s.bytes();
-    }
-    return n;
+    return SlotSegment.bytes(segments);
   }
 
   void release() {
-    for (SlotSegment s : segments) {
-      long lock = s.lock.writeLock();
-      try {
-        s.release();
-      } finally {
-        s.lock.unlockWrite(lock);
-      }
-    }
+    SlotSegment.releaseAll(segments);
   }
 
   /** Per-thread scratch space of lookups. Not thread-safe. */

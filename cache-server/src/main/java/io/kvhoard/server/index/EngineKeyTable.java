@@ -309,22 +309,11 @@ final class EngineKeyTable {
   }
 
   long bytes() {
-    long n = 0;
-    for (SlotSegment s : segments) {
-      n += s.bytes();
-    }
-    return n;
+    return SlotSegment.bytes(segments);
   }
 
   void release() {
-    for (SlotSegment s : segments) {
-      long lock = s.lock.writeLock();
-      try {
-        s.release();
-      } finally {
-        s.lock.unlockWrite(lock);
-      }
-    }
+    SlotSegment.releaseAll(segments);
   }
 
   /** An entry as read. Not thread-safe: one per thread. */

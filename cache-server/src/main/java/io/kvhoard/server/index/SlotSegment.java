@@ -166,4 +166,25 @@ final class SlotSegment {
   void release() {
     buf = ByteBuffer.allocateDirect(0);
   }
+
+  /** Off-heap bytes of {@code segments}. */
+  static long bytes(SlotSegment[] segments) {
+    long n = 0;
+    for (SlotSegment s : segments) {
+      n += s.bytes();
+    }
+    return n;
+  }
+
+  /** Releases every segment's memory, each under its write lock. */
+  static void releaseAll(SlotSegment[] segments) {
+    for (SlotSegment s : segments) {
+      long lock = s.lock.writeLock();
+      try {
+        s.release();
+      } finally {
+        s.lock.unlockWrite(lock);
+      }
+    }
+  }
 }
