@@ -88,7 +88,7 @@ class KvHoardServerVllmTest {
         // Publish batch after batch until the subscriber has joined and the index has the blocks
         // (a PUB drops what it sends before then), so the test does not depend on when the SUB
         // connects; the same blocks stored again change nothing.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (long seq = 0;
             blocksHeld(server, "vllm-0") == 0 && System.nanoTime() < deadline;
             seq++) {
@@ -98,7 +98,7 @@ class KvHoardServerVllmTest {
           Thread.sleep(50);
         }
 
-        assertEquals(2, blocksHeld(server, "vllm-0"), "both blocks of the prompt, within 15 s");
+        assertEquals(2, blocksHeld(server, "vllm-0"), "both blocks of the prompt, within 30 s");
         assertEquals(List.of("vllm-0"), server.index().pods(QWEN));
         assertEquals(
             0,
