@@ -49,7 +49,11 @@ final class Comparison {
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
-  /** Rows for every non-baseline method against every baseline of its group. */
+  /**
+   * Rows for every non-baseline method against every baseline of its group: the baselines of the
+   * same benchmark whose parameters all have the method's values. A baseline that does not use a
+   * parameter (JMH gives it none: its state does not declare it) serves every value of it.
+   */
   static List<Row> compare(List<Run> runs) {
     record Group(String benchmark, SortedMap<String, String> params) {}
     Map<Group, Map<String, List<Run>>> groups = new LinkedHashMap<>();
@@ -61,15 +65,20 @@ final class Comparison {
     }
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<Group, Map<String, List<Run>>> g : groups.entrySet()) {
-      // Baseline medians once per group; a group without a baseline still gets its rows.
+      // Baseline medians of every group this one's parameters cover; without any, one NaN row.
       Map<String, Double> baselines = new LinkedHashMap<>();
-      g.getValue()
-          .forEach(
-              (method, methodRuns) -> {
-                if (method.startsWith(BASELINE_PREFIX)) {
-                  baselines.put(method, median(scores(methodRuns)));
-                }
-              });
+      for (Map.Entry<Group, Map<String, List<Run>>> b : groups.entrySet()) {
+        if (b.getKey().benchmark().equals(g.getKey().benchmark())
+            && g.getKey().params().entrySet().containsAll(b.getKey().params().entrySet())) {
+          b.getValue()
+              .forEach(
+                  (method, methodRuns) -> {
+                    if (method.startsWith(BASELINE_PREFIX)) {
+                      baselines.putIfAbsent(method, median(scores(methodRuns)));
+                    }
+                  });
+        }
+      }
       if (baselines.isEmpty()) {
         baselines.put("", Double.NaN);
       }

@@ -55,4 +55,22 @@ class ComparisonTest {
     assertEquals(1, rows.size());
     assertTrue(Double.isNaN(rows.get(0).ratio()));
   }
+
+  @Test
+  void compare_baselineWithoutAParameter_servesEveryValueOfIt() {
+    SortedMap<String, String> withSink = new TreeMap<>(java.util.Map.of("size", "1", "sink", "a"));
+    SortedMap<String, String> otherSink = new TreeMap<>(java.util.Map.of("size", "1", "sink", "b"));
+    List<Comparison.Row> rows =
+        Comparison.compare(
+            List.of(
+                new Comparison.Run("X", "ours", withSink, 10, "ops/s", true),
+                new Comparison.Run("X", "ours", otherSink, 30, "ops/s", true),
+                new Comparison.Run("X", "baselineRaw", p("1"), 40, "ops/s", true),
+                new Comparison.Run("X", "baselineRaw", p("2"), 80, "ops/s", true),
+                new Comparison.Run("Y", "baselineRaw", p("1"), 1, "ops/s", true)));
+    assertEquals(2, rows.size(), "one row per parameter combination of ours: " + rows);
+    assertEquals("baselineRaw", rows.get(0).baseline());
+    assertEquals(0.25, rows.get(0).ratio(), 1e-12, "against size 1 of benchmark X only");
+    assertEquals(0.75, rows.get(1).ratio(), 1e-12);
+  }
 }
