@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -276,11 +277,15 @@ final class KvHoard implements Target, AutoCloseable {
       while (!stop.get() && System.nanoTime() < deadline) {
         long window = Math.min(WARM_UP_WINDOW_NANOS, deadline - System.nanoTime());
         Thread.sleep(Math.max(1, window / 1_000_000));
-        boolean fullWindow = window == WARM_UP_WINDOW_NANOS;
-        double now = proc.compilerCpuSeconds(pid).orElse(Double.NaN);
-        boolean quiet = !(now - last >= COMPILERS_IDLE * WARM_UP_WINDOW_NANOS / 1e9);
-        last = Double.isNaN(now) ? last : now;
-        idleWindows = quiet && fullWindow ? idleWindows + 1 : 0;
+        // A window counts as idle only when it was whole and the compilers' CPU could be read:
+        // an unreadable /proc runs the warm-up to its limit rather than calling it idle.
+        OptionalDouble now = proc.compilerCpuSeconds(pid);
+        boolean quiet =
+            window == WARM_UP_WINDOW_NANOS
+                && now.isPresent()
+                && now.getAsDouble() - last < COMPILERS_IDLE * WARM_UP_WINDOW_NANOS / 1e9;
+        last = now.orElse(last);
+        idleWindows = quiet ? idleWindows + 1 : 0;
         if (idleWindows >= 2 && System.nanoTime() - start >= WARM_UP_MIN_NANOS) {
           idle = true;
           break;
