@@ -410,21 +410,30 @@ public final class DataConnection implements AutoCloseable {
         parts.add(p.duplicate());
       }
     }
-    ByteBuf whole = Unpooled.wrappedBuffer(parts.toArray(new ByteBuffer[0]));
+    decodeWhole(Unpooled.wrappedBuffer(parts.toArray(new ByteBuffer[0]))).release();
+  }
+
+  /**
+   * Decodes one whole frame from {@code bytes} (released here; the frame's sections are retained
+   * slices of them, so the caller releases the frame).
+   *
+   * @throws ProtocolException if the codec rejects the frame or it is not all there
+   */
+  private Frame decodeWhole(ByteBuf bytes) throws ProtocolException {
     DecodeResult r;
     try {
-      r = reader.read(whole);
+      r = reader.read(bytes);
     } finally {
-      whole.release();
+      bytes.release();
     }
     if (r instanceof Frame f) {
-      f.release();
-      return;
+      return f;
     }
-    throw new ProtocolException(
-        server
-            + " sent a frame the codec rejects: "
-            + (r instanceof FrameError e ? e.message() : "incomplete"));
+    throw rejected(r instanceof FrameError e ? e.message() : "incomplete");
+  }
+
+  private ProtocolException rejected(String why) {
+    return new ProtocolException(server + " sent a frame the codec rejects: " + why);
   }
 
   /** Reads a PUT or CONTAINS_PREFIX response and reports its blocks. */
@@ -495,20 +504,7 @@ public final class DataConnection implements AutoCloseable {
     head.limit(total).position(FrameCodec.HEADER_BYTES);
     readFully(head, deadlineNanos);
     // A copy of these few bytes: the frame's sections are slices of it, and head is reused.
-    ByteBuf own = Unpooled.copiedBuffer(head.array(), 0, total);
-    DecodeResult r;
-    try {
-      r = reader.read(own);
-    } finally {
-      own.release();
-    }
-    if (r instanceof Frame f) {
-      return f;
-    }
-    throw new ProtocolException(
-        server
-            + " sent a frame the codec rejects: "
-            + (r instanceof FrameError e ? e.message() : "incomplete"));
+    return decodeWhole(Unpooled.copiedBuffer(head.array(), 0, total));
   }
 
   /** Reads the 56-byte header into {@code head} and checks it with the codec. */
@@ -523,7 +519,7 @@ public final class DataConnection implements AutoCloseable {
       h.release();
     }
     if (r instanceof FrameError e) {
-      throw new ProtocolException(server + " sent a frame the codec rejects: " + e.message());
+      throw rejected(e.message());
     }
     if (r instanceof Frame f) {
       f.release(); // a frame with no sections: complete already, read again by the caller's path
