@@ -2,7 +2,6 @@ package io.kvhoard.perf.bench;
 
 import io.kvhoard.protocol.v1.BlockEvent;
 import io.kvhoard.server.index.BlockEventSink;
-import io.kvhoard.server.index.CountingEventSink;
 import io.kvhoard.server.index.PrefixIndex;
 import io.kvhoard.server.index.vllm.VllmEventDecoder;
 import java.io.IOException;

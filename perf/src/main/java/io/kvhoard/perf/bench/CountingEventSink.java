@@ -1,16 +1,17 @@
-package io.kvhoard.server.index;
+package io.kvhoard.perf.bench;
 
 import io.kvhoard.protocol.v1.BlockEvent;
+import io.kvhoard.server.index.BlockEventSink;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A sink that counts the events it is given and logs them at {@code DEBUG}: what the server
- * delivers block events to until a prefix index is plugged in, and a probe in tests.
+ * A sink that counts the events it is given and logs them at {@code DEBUG}: the ingestion
+ * benchmark's "decode and deliver to something cheap" case, beside the real index and a no-op.
  *
  * <p>Thread-safe.
  */
-public final class CountingEventSink implements BlockEventSink {
+final class CountingEventSink implements BlockEventSink {
   private static final System.Logger LOG = System.getLogger(CountingEventSink.class.getName());
 
   private final LongAdder stored = new LongAdder();
